@@ -1,0 +1,261 @@
+"""Plans, Stripe customers and subscriptions, invoices, refunds, disputes and the webhook log.
+
+Stripe is the source of truth; these rows are our copy of it, written only by billing.services
+from webhooks, API responses and the nightly reconciliation.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Plan(models.Model):
+    """What a learner pays. Stripe prices are immutable: a changed amount or currency gets a new price,
+    and subscriptions keep the amount they started with."""
+
+    name = models.CharField(max_length=200, default="Deep Learning Specialization")
+    amount_cents = models.PositiveIntegerField(default=4900, help_text="Monthly price in the smallest unit (cents).")
+    currency = models.CharField(max_length=3, default="usd")
+    trial_days = models.PositiveIntegerField(default=7)
+    is_active = models.BooleanField(default=True, help_text="The plan new learners subscribe to.")
+    stripe_product_id = models.CharField(max_length=100, blank=True)
+    stripe_price_id = models.CharField(max_length=100, blank=True, help_text="Set by 'sync with Stripe'.")
+    synced_amount_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    synced_currency = models.CharField(max_length=3, blank=True, editable=False)
+    price_version = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.amount_cents / 100:.2f} {self.currency.upper()}/month)"
+
+    @property
+    def needs_sync(self) -> bool:
+        return (
+            not self.stripe_price_id
+            or self.synced_amount_cents != self.amount_cents
+            or self.synced_currency != self.currency
+        )
+
+
+class Customer(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stripe_customer")
+    stripe_customer_id = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.stripe_customer_id})"
+
+
+class Checkout(models.Model):
+    """One attempt to start a subscription; its id keys every Stripe call the attempt makes."""
+
+    class Mode(models.TextChoices):
+        STRIPE = "stripe", "Stripe Checkout"
+        LOCAL = "local", "Local test-card page"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETE = "complete", "Complete"
+        REFUSED = "refused", "Refused"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkouts")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    with_trial = models.BooleanField(default=True)
+    stripe_session_id = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"checkout {self.pk} for {self.user} ({self.status})"
+
+
+class Subscription(models.Model):
+    """Our copy of a Stripe subscription. `status` is Stripe's string; the access policy derives the
+    learner's state from it together with trial_end, past_due_since and the period end."""
+
+    FINAL_STATUSES = ("canceled", "incomplete_expired")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions")
+    stripe_subscription_id = models.CharField(max_length=100, unique=True)
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=30)
+    amount_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    trial_start = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    ends_for_completion = models.BooleanField(
+        default=False, help_text="Set to end at the period's end because the learner finished the specialization."
+    )
+    # Out-of-order guard: the Stripe time (seconds) and rank of the newest snapshot applied.
+    synced_at_stripe = models.BigIntegerField(default=0)
+    synced_rank = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.stripe_subscription_id} · {self.status}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES or self.ended_at is not None
+
+    def is_trialing(self, now=None) -> bool:
+        """A future trial_end means trialing, whatever the status string says (localstripe never says it)."""
+        now = now or timezone.now()
+        return not self.is_final and self.trial_end is not None and self.trial_end > now
+
+
+class TrialClaim(models.Model):
+    """One free trial per learner, and per card."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_claim")
+    card_fingerprint = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"trial of {self.user}"
+
+
+class Invoice(models.Model):
+    STATUS_RANK = {"draft": 1, "open": 2, "uncollectible": 3, "paid": 4, "void": 4}
+
+    stripe_invoice_id = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
+    number = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    billing_reason = models.CharField(max_length=40, blank=True)
+    amount_due = models.IntegerField(default=0)
+    amount_paid = models.IntegerField(default=0)
+    amount_refunded = models.IntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    stripe_charge_id = models.CharField(max_length=100, blank=True, db_index=True)
+    stripe_payment_intent_id = models.CharField(max_length=100, blank=True)
+    hosted_invoice_url = models.URLField(max_length=2000, blank=True)
+    invoice_pdf = models.URLField(max_length=2000, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    synced_at_stripe = models.BigIntegerField(default=0, help_text="Stripe time of the newest snapshot applied.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-stripe_created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.stripe_invoice_id} · {self.amount_paid / 100:.2f} {self.currency.upper()}"
+
+    @property
+    def refundable_cents(self) -> int:
+        return max(0, self.amount_paid - self.amount_refunded)
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    # Null while a refund seen on a charge waits for its invoice's event (webhooks arrive in any order).
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
+    stripe_charge_id = models.CharField(max_length=100, blank=True, db_index=True)
+    stripe_refund_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    automatic = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # The automatic refund of a trial conversion happens once per invoice.
+            models.UniqueConstraint(
+                fields=["invoice"], condition=models.Q(automatic=True), name="one_automatic_refund_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount_cents / 100:.2f} of {self.invoice}"
+
+
+class Dispute(models.Model):
+    """A chargeback. Flagged for staff, who mark it handled."""
+
+    stripe_dispute_id = models.CharField(max_length=100, unique=True)
+    stripe_charge_id = models.CharField(max_length=100, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    amount_cents = models.IntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    handled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"dispute {self.stripe_dispute_id} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    """Every event Stripe sent, kept with what processing made of it."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (unknown type)"
+        FAILED = "failed", "Failed"
+
+    stripe_event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    stripe_created = models.BigIntegerField(default=0)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_event_id}"
+
+
+class ReconciliationRun(models.Model):
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked = models.PositiveIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    report = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}: {self.repaired} repaired of {self.checked}"

@@ -1,0 +1,20 @@
+"""Celery tasks: thin wrappers around billing.services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True, max_retries=8, default_retry_delay=30, acks_late=True)
+def process_webhook_event(self, event_pk: int) -> str:
+    """Process one stored Stripe event; a failure is kept on the event and retried with backoff."""
+    try:
+        return services.webhook_event_process(event_pk=event_pk).status
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task
+def reconcile_subscriptions() -> str:
+    run = services.subscriptions_reconcile()
+    return f"{run.repaired} repaired of {run.checked}"

@@ -1,0 +1,129 @@
+"""Billing pages: overview, start a subscription, cancel/resume, cards, and Stripe's webhook."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import gateway, selectors, services
+from .forms import CardForm
+from .models import Checkout
+
+
+@login_required
+def overview(request):
+    return render(request, "billing/overview.html", {"o": selectors.billing_overview(user=request.user)})
+
+
+@login_required
+@require_POST
+def start(request):
+    with_trial = request.POST.get("trial") == "1"
+    success = request.build_absolute_uri(reverse("billing:welcome")) + "?session_id={CHECKOUT_SESSION_ID}"
+    try:
+        checkout = services.checkout_start(
+            user=request.user,
+            with_trial=with_trial,
+            success_url=success,
+            cancel_url=request.build_absolute_uri(reverse("billing:overview")),
+        )
+    except (services.BillingError, gateway.GatewayError) as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:overview")
+    return redirect(checkout.url)
+
+
+@login_required
+def welcome(request):
+    """Where Stripe Checkout (or the local card page) returns: the trial's end and the first charge."""
+    return render(request, "billing/welcome.html", {"o": selectors.billing_overview(user=request.user)})
+
+
+@login_required
+@require_POST
+def cancel(request):
+    try:
+        subscription = services.subscription_cancel(user=request.user)
+    except (services.BillingError, gateway.GatewayError) as exc:
+        messages.error(request, str(exc))
+    else:
+        if subscription.is_final:
+            messages.success(request, "Your subscription has ended and your last payment is being refunded.")
+        else:
+            messages.success(request, "Your subscription will end at the end of the period. Nothing more is charged.")
+    return redirect("billing:overview")
+
+
+@login_required
+@require_POST
+def resume(request):
+    try:
+        services.subscription_resume(user=request.user)
+    except (services.BillingError, gateway.GatewayError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Welcome back: your subscription continues.")
+    return redirect("billing:overview")
+
+
+@login_required
+@require_POST
+def card(request):
+    """Update the card: Stripe's Customer Portal (or the local card page against localstripe)."""
+    try:
+        url = services.portal_url(user=request.user, return_url=request.build_absolute_uri(reverse("billing:overview")))
+    except (services.BillingError, gateway.GatewayError) as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:overview")
+    return redirect(url)
+
+
+def _local_only():
+    if not gateway.is_local():
+        raise Http404("The local card page exists only against localstripe.")
+
+
+@login_required
+def local_checkout(request, checkout_id):
+    _local_only()
+    checkout = get_object_or_404(Checkout, pk=checkout_id, user=request.user, mode=Checkout.Mode.LOCAL)
+    form = CardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.checkout_complete_local(checkout=checkout, **form.cleaned_data)
+        except (services.BillingError, gateway.GatewayError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("billing:welcome")
+    status = 400 if form.errors else 200
+    plan = checkout.plan
+    return render(request, "billing/local_card.html", {"form": form, "checkout": checkout, "plan": plan}, status=status)
+
+
+@login_required
+def local_card(request):
+    _local_only()
+    form = CardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            last4 = services.card_update_local(user=request.user, **form.cleaned_data)
+        except (services.BillingError, gateway.GatewayError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Card ending {last4} saved for your next payments.")
+            return redirect("billing:overview")
+    context = {"form": form, "checkout": None}
+    return render(request, "billing/local_card.html", context, status=400 if form.errors else 200)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    try:
+        services.webhook_event_record(payload=request.body, signature=request.headers.get("Stripe-Signature"))
+    except services.WebhookRejected as exc:
+        return HttpResponseBadRequest(f"Rejected: {exc}")
+    return HttpResponse("ok")

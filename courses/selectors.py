@@ -1,0 +1,327 @@
+"""Reads for course pages. Each page costs a fixed number of queries, however big the course."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections import defaultdict
+
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.utils import timezone
+
+from billing import access
+
+from .models import Course, CourseNotifyRequest, Interview, Item, ItemKind, ItemProgress, Specialization, Week
+
+
+@dataclasses.dataclass
+class ItemRow:
+    item: Item
+    can_view: bool
+    complete: bool = False
+    started: bool = False
+
+    @property
+    def status(self) -> str:
+        return "complete" if self.complete else "started" if self.started else "not-started"
+
+
+@dataclasses.dataclass
+class WeekRow:
+    week: Week
+    items: list[ItemRow]
+    deadline: datetime.datetime | None = None  # suggested, see week_deadlines_apply
+    overdue: bool = False
+
+    @property
+    def done(self) -> int:
+        return sum(row.complete for row in self.items)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def minutes(self) -> int:
+        return sum(row.item.minutes for row in self.items)
+
+
+@dataclasses.dataclass
+class CourseCard:
+    course: Course
+    released: bool
+    total: int
+    done: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def _progress_map(user, items) -> dict[int, ItemProgress]:
+    if not user.is_authenticated:
+        return {}
+    return {p.item_id: p for p in ItemProgress.objects.filter(user=user, item__in=items)}
+
+
+def _done_by_course(user) -> dict[int, int]:
+    if not user.is_authenticated:
+        return {}
+    rows = (
+        ItemProgress.objects.filter(user=user, completed_at__isnull=False)
+        .values("item__course_id")
+        .annotate(done=Count("id"))
+    )
+    return {row["item__course_id"]: row["done"] for row in rows}
+
+
+def specialization_get(*, slug: str | None = None) -> Specialization:
+    queryset = Specialization.objects.all()
+    spec = queryset.filter(slug=slug).first() if slug else queryset.order_by("id").first()
+    if spec is None:
+        raise Http404("No such specialization.")
+    return spec
+
+
+def catalog(*, user, specialization: Specialization) -> list[CourseCard]:
+    today = timezone.localdate()
+    courses = specialization.courses.annotate(item_total=Count("items")).order_by("order")
+    done = _done_by_course(user)
+    return [
+        CourseCard(
+            course=course, released=course.is_released(today), total=course.item_total, done=done.get(course.pk, 0)
+        )
+        for course in courses
+    ]
+
+
+def interviews_list(*, specialization: Specialization) -> list[Interview]:
+    return list(specialization.interviews.prefetch_related("related_courses"))
+
+
+def course_get(*, slug: str) -> Course:
+    course = Course.objects.select_related("specialization").filter(slug=slug).first()
+    if course is None:
+        raise Http404("No such course.")
+    return course
+
+
+def course_syllabus(*, user, course: Course) -> list[WeekRow]:
+    """The weeks of a course with each item's access and the learner's progress."""
+    items = list(Item.objects.filter(course=course).select_related("week").order_by("week__number", "order", "id"))
+    for item in items:
+        item.course = course  # already loaded; the policy reads it
+    progress = _progress_map(user, items)
+    rows: dict[int, list[ItemRow]] = defaultdict(list)
+    for item in items:
+        p = progress.get(item.pk)
+        rows[item.week_id].append(
+            ItemRow(
+                item=item,
+                can_view=access.can_view_item(user, item),
+                complete=bool(p and p.completed_at),
+                started=bool(p),
+            )
+        )
+    return [WeekRow(week=week, items=rows.get(week.pk, [])) for week in course.weeks.all()]
+
+
+def course_resume_item(*, weeks: list[WeekRow]) -> Item | None:
+    """The first item the learner has not completed and may open."""
+    for week in weeks:
+        for row in week.items:
+            if row.can_view and not row.complete:
+                return row.item
+    return None
+
+
+def notify_requested(*, user, course: Course) -> bool:
+    return user.is_authenticated and CourseNotifyRequest.objects.filter(user=user, course=course).exists()
+
+
+@dataclasses.dataclass
+class ItemPage:
+    item: Item
+    can_view: bool
+    progress: ItemProgress | None
+    previous: Item | None
+    next: Item | None
+    position: int
+    count: int
+
+
+def item_page(*, user, course: Course, item_slug: str) -> ItemPage:
+    item = (
+        Item.objects.filter(course=course, slug=item_slug)
+        .select_related("week", "lecture", "reading")
+        .prefetch_related(Prefetch("lecture__papers"))
+        .first()
+    )
+    if item is None:
+        raise Http404("No such item in this course.")
+    item.course = course
+    ordered = list(
+        Item.objects.filter(course=course)
+        .order_by("week__number", "order", "id")
+        .values_list("pk", "slug", "title", "kind")
+    )
+    index = next(i for i, row in enumerate(ordered) if row[0] == item.pk)
+
+    def stub(row):
+        return Item(pk=row[0], slug=row[1], title=row[2], kind=row[3], course=course) if row else None
+
+    progress = None
+    if user.is_authenticated:
+        progress = ItemProgress.objects.filter(user=user, item=item).first()
+    return ItemPage(
+        item=item,
+        can_view=access.can_view_item(user, item),
+        progress=progress,
+        previous=stub(ordered[index - 1]) if index > 0 else None,
+        next=stub(ordered[index + 1]) if index + 1 < len(ordered) else None,
+        position=index + 1,
+        count=len(ordered),
+    )
+
+
+def lecture_for_media(*, item_id: int) -> Item:
+    item = Item.objects.select_related("course", "lecture").filter(pk=item_id, kind=ItemKind.LECTURE).first()
+    if item is None or not hasattr(item, "lecture"):
+        raise Http404("No such lecture.")
+    return item
+
+
+def interview_get(*, slug: str) -> Interview:
+    interview = Interview.objects.prefetch_related("related_courses").filter(slug=slug).first()
+    if interview is None:
+        raise Http404("No such interview.")
+    return interview
+
+
+@dataclasses.dataclass
+class CourseProgress:
+    course: Course
+    released: bool
+    weeks: list[WeekRow]
+
+    @property
+    def done(self) -> int:
+        return sum(week.done for week in self.weeks)
+
+    @property
+    def total(self) -> int:
+        return sum(week.total for week in self.weeks)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def learner_progress(*, user, specialization: Specialization) -> list[CourseProgress]:
+    """Progress per course and week for the progress page, in four queries."""
+    today = timezone.localdate()
+    courses = list(specialization.courses.order_by("order"))
+    by_id = {course.pk: course for course in courses}
+    weeks = list(Week.objects.filter(course__in=courses).order_by("course_id", "number"))
+    items = list(Item.objects.filter(course__in=courses).order_by("week__number", "order", "id"))
+    progress = _progress_map(user, items)
+    items_by_week: dict[int, list[ItemRow]] = defaultdict(list)
+    for item in items:
+        item.course = by_id[item.course_id]
+        p = progress.get(item.pk)
+        items_by_week[item.week_id].append(
+            ItemRow(
+                item=item,
+                can_view=access.can_view_item(user, item),
+                complete=bool(p and p.completed_at),
+                started=bool(p),
+            )
+        )
+    weeks_by_course: dict[int, list[WeekRow]] = defaultdict(list)
+    for week in weeks:
+        weeks_by_course[week.course_id].append(WeekRow(week=week, items=items_by_week.get(week.pk, [])))
+    return [
+        CourseProgress(course=course, released=course.is_released(today), weeks=weeks_by_course.get(course.pk, []))
+        for course in courses
+    ]
+
+
+def learner_summary(*, user) -> dict:
+    completed = ItemProgress.objects.filter(user=user, completed_at__isnull=False)
+    return {
+        "items_completed": completed.count(),
+        "courses_started": completed.values("item__course").distinct().count(),
+        "lectures_watched": completed.filter(item__kind=ItemKind.LECTURE).count(),
+    }
+
+
+def item_for_progress(*, item_id: int) -> Item:
+    item = Item.objects.select_related("course", "lecture").filter(pk=item_id).first()
+    if item is None:
+        raise Http404("No such item.")
+    return item
+
+
+def completed_course_ids(*, user) -> set[int]:
+    """Courses the learner has completed (for the access policy and certificates)."""
+    if not user.is_authenticated:
+        return set()
+    from .models import CourseCompletion
+
+    return set(CourseCompletion.objects.filter(user=user).values_list("course_id", flat=True))
+
+
+def week_deadlines_apply(*, user, course: Course, weeks: list[WeekRow], now: datetime.datetime | None = None) -> None:
+    """Set each week's suggested deadline for an enrolled learner: the end of week N of their schedule,
+    counted from when they enrolled or last reset their deadlines. One query."""
+    if not user.is_authenticated:
+        return
+    from .models import Enrollment
+
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    if enrollment is None:
+        return
+    now = now or timezone.now()
+    start = enrollment.schedule_start or enrollment.created_at
+    for row in weeks:
+        row.deadline = start + datetime.timedelta(weeks=row.week.number)
+        row.overdue = row.deadline < now and row.done < row.total
+
+
+@dataclasses.dataclass
+class SpecializationProgress:
+    done: int
+    total: int
+    courses_completed: int
+    course_count: int
+    completed_ids: set[int]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def specialization_progress(*, user, courses: list[CourseProgress]) -> SpecializationProgress:
+    """The whole specialization: items done across its courses, and courses completed (one query)."""
+    completed = completed_course_ids(user=user)
+    return SpecializationProgress(
+        done=sum(c.done for c in courses),
+        total=sum(c.total for c in courses),
+        courses_completed=sum(1 for c in courses if c.course.pk in completed),
+        course_count=len(courses),
+        completed_ids=completed,
+    )
+
+
+def course_completion_get(*, user, course: Course):
+    """The learner's completion of this course, or None."""
+    if not user.is_authenticated:
+        return None
+    from .models import CourseCompletion
+
+    return CourseCompletion.objects.filter(user=user, course=course).first()

@@ -1,0 +1,447 @@
+"""Running a test in the trusted process against a learner's kernel.
+
+The test's code (written by course staff) executes here, in the worker. Every name it reads that it
+does not define itself is looked up in the learner's kernel: a function becomes a `RemoteFunction`
+(calling it sends plain-data arguments and gets plain data back), a module becomes the same module
+imported here (from an allow-list), anything else is fetched as plain data. Comparisons, asserts
+and try/except all run here, so nothing the learner's notebook does to its own interpreter (patched
+`np.allclose`, an `__eq__` that is always true, input transformers, a fake test runner) takes part
+in deciding the score. Deleting or re-binding a learner name in a test (nbgrader's "does f use g"
+pattern) is mirrored into the kernel, so the learner's code sees the change.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import importlib
+import io
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# Modules a test may get by a name the learner's notebook bound (`np`, `pd`, ...): the trusted side
+# imports its own copy. Anything else a test needs it imports itself.
+ALLOWED_MODULES = frozenset(
+    {
+        "numpy",
+        "numpy.linalg",
+        "numpy.random",
+        "numpy.testing",
+        "math",
+        "cmath",
+        "statistics",
+        "random",
+        "collections",
+        "itertools",
+        "functools",
+        "operator",
+        "re",
+        "json",
+        "string",
+        "fractions",
+        "decimal",
+        "numbers",
+        "copy",
+        "typing",
+        "pandas",
+        "scipy",
+        "scipy.special",
+        "scipy.stats",
+        "scipy.linalg",
+    }
+)  # fmt: skip  (exact names: what the kernel says about a name is the learner's word, never trusted further)
+BUILTIN_NAMES = set(dir(builtins))
+# How a sandbox answer says "the value exists but is not plain data" (as opposed to "the code raised").
+TRANSFER_ERROR_PREFIX = "cannot transfer"
+_KEEP_COUNTER = itertools.count(1)
+
+KERNEL_HELPERS = """
+def __mooc_describe(names):
+    import types as _t
+    out = {}
+    g = globals()
+    for n in names:
+        if n not in g:
+            out[n] = "missing"
+        elif isinstance(g[n], _t.ModuleType):
+            out[n] = "module:" + str(getattr(g[n], "__name__", ""))
+        elif callable(g[n]):
+            out[n] = "callable"
+        else:
+            out[n] = "value"
+    return out
+
+def __mooc_alias(dst, src):
+    globals()[dst] = globals()[src]
+
+def __mooc_delete(name, keep):
+    globals()[keep] = globals().pop(name)
+
+def __mooc_set(name, value):
+    globals()[name] = value
+"""
+
+
+_NOT_REPLAYED = frozenset({StopIteration, StopAsyncIteration, GeneratorExit})
+
+
+class LearnerError(Exception):
+    """The learner's code raised an exception that has no builtin equivalent here."""
+
+    def __init__(self, ename: str, evalue: str):
+        self.ename, self.evalue = ename, evalue
+        super().__init__(f"{ename}: {evalue}" if evalue else ename)
+
+
+class TransferError(Exception):
+    """A value could not cross the sandbox boundary as plain data."""
+
+
+class KernelGone(Exception):
+    """The learner's kernel is no longer running (timeout, memory, crash)."""
+
+
+def _raise_learner_error(error: str) -> None:
+    ename, _, evalue = (error or "Error").partition(": ")
+    ename = ename.strip() or "Error"
+    cls = getattr(builtins, ename, None)
+    # Control-flow exceptions would change what the test's own code does (StopIteration ends an
+    # iteration "successfully"): only ordinary errors are re-raised as themselves.
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls not in _NOT_REPLAYED:
+        raise cls(evalue)
+    raise LearnerError(ename, evalue)
+
+
+class Kernel:
+    """The trusted side's handle on one learner kernel, over a sandbox session."""
+
+    def __init__(self, session):
+        self.session = session
+        self._helpers_ready = False
+
+    def _check(self, answer):
+        status = getattr(self.session, "status", "ok")
+        if status != "ok":  # the session ended: total time used up, out of memory, crashed, tampered channel
+            raise KernelGone(f"{status}: {answer.error or 'the notebook stopped'}")
+        return answer
+
+    def ensure_helpers(self) -> None:
+        if not self._helpers_ready:
+            result = self.session.run_cell(KERNEL_HELPERS)
+            if result.status != "ok":
+                raise KernelGone(f"the notebook's kernel did not accept the grader's helpers ({result.status})")
+            self._helpers_ready = True
+
+    def call(self, name: str, args: list, kwargs: dict | None = None):
+        for value in itertools.chain(args, (kwargs or {}).values()):
+            if isinstance(value, RemoteFunction):
+                raise TransferError("a learner function cannot be passed as an argument")
+        try:
+            answer = self._check(self.session.call(name, args=list(args), kwargs=dict(kwargs or {})))
+        except ValueError as exc:  # the sandbox's TransferError: these arguments cannot be sent
+            raise TransferError(f"the test's arguments to {name}() are not plain data ({exc})") from exc
+        if not answer.ok:
+            if (answer.error or "").startswith("timeout"):
+                raise LearnerError("Timeout", f"{name}() did not return in time")
+            if (answer.error or "").startswith(TRANSFER_ERROR_PREFIX):
+                raise TransferError(f"{name}() returned a value that is not plain data ({answer.error})")
+            _raise_learner_error(answer.error or "")
+        return answer.value
+
+    def describe(self, names: list[str]) -> dict[str, str]:
+        if not names:
+            return {}
+        self.ensure_helpers()
+        result = self.call("__mooc_describe", [sorted(names)])
+        if not isinstance(result, dict):
+            raise TransferError("the kernel answered the name lookup with something other than a mapping")
+        return {name: str(result.get(name, "missing")) for name in names}
+
+    def fetch_name(self, name: str):
+        answer = self._check(self.session.fetch(name))
+        if not answer.ok:
+            raise TransferError(f"the value of {name!r} cannot be read: {answer.error}")
+        return answer.value
+
+
+class _Unavailable:
+    """A learner value that could not be fetched; any use of it fails the test with the reason."""
+
+    def __init__(self, name: str, reason: str):
+        object.__setattr__(self, "_why", f"{name}: {reason}")
+
+    def _fail(self, *args, **kwargs):
+        raise TransferError(object.__getattribute__(self, "_why"))
+
+    __getattr__ = __call__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
+    __bool__ = __len__ = __iter__ = __getitem__ = __contains__ = __hash__ = __float__ = __int__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __array__ = _fail
+
+    def __repr__(self) -> str:
+        return "<unavailable learner value>"
+
+
+class RemoteFunction:
+    """A learner's function, called in the kernel with plain-data arguments."""
+
+    def __init__(self, kernel: Kernel, name: str):
+        self.kernel = kernel
+        self.name = name  # the kernel global it currently lives under
+        self.display_name = name
+
+    def __call__(self, *args, **kwargs):
+        return self.kernel.call(self.name, list(args), kwargs)
+
+    def __repr__(self) -> str:
+        return f"<learner function {self.display_name}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysing and rewriting a test's code.
+
+
+def free_names(tree: ast.AST) -> set[str]:
+    """Names the code reads but never binds itself (an over-approximation is harmless: a name the
+    learner does not define is simply not fetched)."""
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    # A name both read and assigned at top level (e.g. `orig = squares; del squares; squares = orig`)
+    # is still the learner's when first read: keep names read before any binding.
+    return (loaded - BUILTIN_NAMES - bound) | _read_before_bound(tree)
+
+
+def _read_before_bound(tree: ast.AST) -> set[str]:
+    seen_bound, early = set(), set()
+    for stmt in getattr(tree, "body", []):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in seen_bound:
+                early.add(node.id)
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                seen_bound.add(node.id)
+    return early - BUILTIN_NAMES
+
+
+class _MirrorLearnerBindings(ast.NodeTransformer):
+    """After a top-level `del x` or `x = ...` of a learner name, tell the kernel (not inside defs)."""
+
+    def __init__(self, learner_names: set[str]):
+        self.learner_names = learner_names
+
+    def visit_FunctionDef(self, node):  # local names of a test's helper functions stay local
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_ClassDef = visit_FunctionDef
+    visit_Lambda = visit_FunctionDef
+
+    def _sync(self, names: list[str], node: ast.stmt, op: str) -> list[ast.stmt]:
+        calls = [
+            ast.Expr(ast.Call(ast.Name("__mooc_sync__", ast.Load()), [ast.Constant(op), ast.Constant(n)], []))
+            for n in names
+            if n in self.learner_names
+        ]
+        return [node, *[ast.copy_location(c, node) for c in calls]] if calls else node
+
+    def visit_Delete(self, node):
+        names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.learner_names]
+        if not names:
+            return node
+        others = [t for t in node.targets if not (isinstance(t, ast.Name) and t.id in self.learner_names)]
+        rest = ast.copy_location(ast.Delete(targets=others), node) if others else ast.Pass()
+        return self._sync(names, ast.copy_location(rest, node), "del")
+
+    def visit_Assign(self, node):
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        return self._sync(names, node, "set")
+
+    def visit_AnnAssign(self, node):
+        names = [node.target.id] if isinstance(node.target, ast.Name) and node.value is not None else []
+        return self._sync(names, node, "set")
+
+    def visit_AugAssign(self, node):
+        names = [node.target.id] if isinstance(node.target, ast.Name) else []
+        return self._sync(names, node, "set")
+
+
+RESULT_NAME = "__mooc_result__"
+
+
+def prepare(code: str, *, learner_names: set[str], want_value: bool, filename: str) -> Any:
+    tree = ast.parse(code, filename=filename)
+    if want_value and tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        tree.body[-1] = ast.copy_location(ast.Assign([ast.Name(RESULT_NAME, ast.Store())], last.value), last)
+    tree = _MirrorLearnerBindings(learner_names).visit(tree)
+    ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one test.
+
+
+class TestOutcome:
+    def __init__(self, *, passed: bool, message: str = "", value: Any = None):
+        self.passed, self.message, self.value = passed, message, value
+
+
+def run_test(kernel: Kernel, code: str, *, name: str, want_value: bool = False) -> TestOutcome:
+    """Execute one test's code here, with learner names resolved through the kernel."""
+    try:
+        tree = ast.parse(code, filename=f"<test {name}>")
+    except SyntaxError as exc:
+        return TestOutcome(passed=False, message=f"The test itself has a syntax error (line {exc.lineno}).")
+    candidates = free_names(tree)
+    namespace: dict[str, Any] = {"__name__": "__mooc_test__", "__builtins__": builtins}
+    try:
+        kinds = kernel.describe(sorted(candidates))
+        learner_names = set()
+        for var, kind in kinds.items():
+            if kind == "callable":
+                namespace[var] = RemoteFunction(kernel, var)
+                learner_names.add(var)
+            elif kind.startswith("module:"):
+                module = kind.split(":", 1)[1]
+                if module in ALLOWED_MODULES:
+                    namespace[var] = importlib.import_module(module)
+            elif kind == "value":
+                try:
+                    namespace[var] = kernel.fetch_name(var)
+                except TransferError as exc:
+                    # Only an error if the test really uses it (the name may be a loop variable of the test).
+                    namespace[var] = _Unavailable(var, str(exc))
+                learner_names.add(var)
+        namespace["__mooc_sync__"] = _syncer(kernel, namespace)
+        compiled = prepare(code, learner_names=learner_names, want_value=want_value, filename=f"<test {name}>")
+        exec(compiled, namespace)  # noqa: S102 - staff-written test code, run in the trusted process by design
+    except KernelGone:
+        raise
+    except AssertionError as exc:
+        return TestOutcome(passed=False, message=str(exc) or "An assertion failed.")
+    except TransferError as exc:
+        return TestOutcome(passed=False, message=f"Your result could not be checked: {exc}.")
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any error in the test's run is a failed test
+        return TestOutcome(passed=False, message=f"{type(exc).__name__}: {exc}")
+    if want_value:
+        if RESULT_NAME not in namespace:
+            return TestOutcome(passed=False, message="The test has no expression to compare.")
+        return TestOutcome(passed=True, value=namespace[RESULT_NAME])
+    return TestOutcome(passed=True)
+
+
+def _syncer(kernel: Kernel, namespace: dict) -> Callable[[str, str], None]:
+    def sync(op: str, name: str) -> None:
+        if op == "del":
+            keep = f"__mooc_keep_{next(_KEEP_COUNTER)}"
+            kernel.call("__mooc_delete", [name, keep])
+            # Trusted-side references to the deleted function keep working under its new name.
+            for value in list(namespace.values()):
+                if isinstance(value, RemoteFunction) and value.name == name:
+                    value.name = keep
+            return
+        value = namespace.get(name)
+        if isinstance(value, RemoteFunction):
+            kernel.call("__mooc_alias", [name, value.name])
+        else:
+            kernel.call("__mooc_set", [name, value])
+
+    return sync
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing values and storing expected values as JSON.
+
+
+def values_equal(actual: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
+        try:
+            a, e = np.asarray(actual), np.asarray(expected)
+        except Exception:  # noqa: BLE001
+            return False
+        if a.shape != e.shape:
+            return False
+        if a.dtype.kind in "fc" or e.dtype.kind in "fc":
+            try:
+                return bool(np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True))
+            except TypeError:
+                return False
+        return bool(np.array_equal(a, e))
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(actual, (bool, np.bool_)) and isinstance(expected, (bool, np.bool_)) and actual == expected
+    if isinstance(expected, (int, float, np.number)) and isinstance(actual, (int, float, np.number)):
+        if isinstance(expected, (float, np.floating)) or isinstance(actual, (float, np.floating)):
+            if math.isnan(float(expected)) and math.isnan(float(actual)):
+                return True
+            return math.isclose(float(actual), float(expected), rel_tol=rtol, abs_tol=atol)
+        return int(actual) == int(expected)
+    if isinstance(expected, (list, tuple)):
+        return (
+            type(actual) is type(expected)
+            and len(actual) == len(expected)
+            and all(values_equal(a, e, rtol=rtol, atol=atol) for a, e in zip(actual, expected, strict=True))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == expected.keys()
+            and all(values_equal(actual[k], expected[k], rtol=rtol, atol=atol) for k in expected)
+        )
+    return type(actual) is type(expected) and actual == expected
+
+
+def encode_value(value: Any) -> Any:
+    """Plain data → JSON-storable (arrays as .npy in base64; tuples and non-finite floats tagged)."""
+    if isinstance(value, np.ndarray):
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return {"__ndarray__": base64.b64encode(buffer.getvalue()).decode()}
+    if isinstance(value, np.generic):
+        return encode_value(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode_value(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TransferError(f"cannot store a value of type {type(value).__name__}")
+
+
+def decode_value(data: Any) -> Any:
+    if isinstance(data, list):
+        return [decode_value(v) for v in data]
+    if isinstance(data, dict):
+        if "__ndarray__" in data:
+            return np.load(io.BytesIO(base64.b64decode(data["__ndarray__"])), allow_pickle=False)
+        if "__float__" in data:
+            return float(data["__float__"])
+        if "__tuple__" in data:
+            return tuple(decode_value(v) for v in data["__tuple__"])
+        if "__dict__" in data:
+            return {decode_value(k): decode_value(v) for k, v in data["__dict__"]}
+    return data
+
+
+def describe_value(value: Any, limit: int = 200) -> str:
+    """A short, safe description of a learner's value for feedback."""
+    text = f"array of shape {value.shape}, dtype {value.dtype}" if isinstance(value, np.ndarray) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

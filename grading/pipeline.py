@@ -1,0 +1,292 @@
+"""Grading one notebook: run the learner's cells in a sandbox kernel, run the tests outside it.
+
+`grade_notebook` is the whole pipeline apart from storage; the Celery task, the `grade` command,
+the self-check and the benchmark all call it, so they grade exactly alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from . import compat, engine
+from .spec import TestSpec, cell_key, cell_role, cell_source, source_hash
+
+CELL_OUTPUT_CAP = 20_000  # characters of text output kept per cell for feedback
+
+
+@dataclasses.dataclass
+class CellReport:
+    index: int
+    key: str | None
+    status: str  # ok | error | timeout | died | skipped
+    outputs: list[dict]
+    duration_s: float = 0.0
+    error: str = ""
+    replaced: bool = False  # a modified locked cell: its released source ran instead
+
+
+@dataclasses.dataclass
+class TestReport:
+    name: str
+    kind: str
+    visibility: str
+    points: float
+    max_points: float
+    passed: bool
+    status: str  # passed | failed | not_run | manual
+    message: str = ""
+    hint: str = ""
+    value: Any = None  # expr tests during a self-check: the reference value
+
+    def for_learner(self) -> dict:
+        """What the learner may see: hidden tests by name and hint only."""
+        hidden = self.visibility == "hidden"
+        if self.status == "manual":
+            message = "Graded by staff."
+        else:
+            message = self.message if not hidden else ("" if self.passed else self.hint or "This hidden test failed.")
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": message,
+            "visibility": self.visibility,
+            "hint": self.hint if not self.passed else "",
+        }
+
+
+@dataclasses.dataclass
+class GradeReport:
+    status: str  # graded | error
+    score: float
+    max_score: float
+    tests: list[TestReport]
+    cells: list[CellReport]
+    flags: list[str]
+    execution_time: float
+    log: str = ""
+    error_message: str = ""
+
+    @property
+    def all_passed(self) -> bool:
+        return all(t.passed for t in self.tests if t.kind != "manual")
+
+
+def _test_message(spec: TestSpec, passed: bool, detail: str) -> str:
+    if passed:
+        return spec.success_message or "Passed."
+    return spec.failure_message + (f" ({detail})" if spec.failure_message and detail else "") or detail or "Failed."
+
+
+def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -> TestReport:
+    max_points = float(spec.points)
+    base = {"name": spec.name, "kind": spec.kind, "visibility": spec.visibility, "max_points": max_points}
+    if spec.kind == "manual":
+        return TestReport(**base, points=0.0, passed=False, status="manual", message="Graded by staff.", hint=spec.hint)
+    want_value = spec.kind == "expr"
+    outcome = engine.run_test(kernel, spec.code, name=spec.name, want_value=want_value)
+    passed, detail, value = outcome.passed, outcome.message, None
+    if want_value and outcome.passed:
+        if collect_expected:
+            value = outcome.value
+        elif not spec.has_expected:
+            passed, detail = False, "The grader has no expected value for this test (it was never self-checked)."
+        else:
+            expected = engine.decode_value(spec.expected)
+            try:
+                passed = engine.values_equal(outcome.value, expected)
+                if not passed:
+                    detail = f"expected {engine.describe_value(expected)}, got {engine.describe_value(outcome.value)}"
+            except Exception as exc:  # noqa: BLE001 - a learner value that cannot even be compared fails the test
+                passed, detail = False, f"your value could not be compared ({type(exc).__name__})"
+    return TestReport(
+        **base,
+        points=max_points if passed else 0.0,
+        passed=passed,
+        status="passed" if passed else "failed",
+        message=_test_message(spec, passed, detail),
+        hint=spec.hint,
+        value=value,
+    )
+
+
+def _cell_text(outputs: list[dict]) -> list[dict]:
+    """Keep text outputs (capped) and note that rich outputs existed; nothing else goes to the database."""
+    kept, budget = [], CELL_OUTPUT_CAP
+    for output in outputs or []:
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = str(output.get("text", ""))
+        elif kind in {"execute_result", "display_data"}:
+            data = output.get("data") or {}
+            text = str(data.get("text/plain", "")) or ("[image]" if any(k.startswith("image/") for k in data) else "")
+        elif kind == "error":
+            text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        else:
+            continue
+        if budget <= 0:
+            break
+        kept.append({"type": kind, "text": text[:budget]})
+        budget -= len(text)
+    return kept
+
+
+def _apply_groups(tests: list[TestSpec], reports: dict[str, TestReport]) -> None:
+    """All-or-nothing groups (Otter's `all_or_nothing` questions): a test of a group earns its points
+    only when every test of the group passed."""
+    groups: dict[str, list[str]] = {}
+    for test in tests:
+        if getattr(test, "group", "") and test.kind != "manual":
+            groups.setdefault(test.group, []).append(test.name)
+    for names in groups.values():
+        if all(reports[name].passed for name in names):
+            continue
+        for name in names:
+            report = reports[name]
+            if report.passed:
+                report.points = 0.0
+                report.message = f"{report.message} No points: every test of this question must pass."
+
+
+def grade_notebook(
+    session,
+    *,
+    starter: dict,
+    tests: list[TestSpec],
+    locked_hashes: dict[str, str],
+    notebook: dict,
+    collect_expected: bool = False,
+) -> GradeReport:
+    """Run `notebook` cell by cell in `session` and every test in this process."""
+    started = time.monotonic()
+    kernel = engine.Kernel(session)
+    flags: list[str] = []
+    released = {cell_key(c): c for c in starter.get("cells", []) if cell_key(c)}
+    pending = {t.name: t for t in tests}
+    by_cell: dict[str, list[TestSpec]] = {}
+    for test in tests:
+        if test.after is not None:
+            by_cell.setdefault(test.after, []).append(test)
+    reports: dict[str, TestReport] = {}
+    cells: list[CellReport] = []
+    stopped: str | None = None
+
+    hidden_ran = False  # once a hidden test has called into the kernel, later output could echo its inputs
+
+    def run_tests_for(key: str | None) -> None:
+        nonlocal hidden_ran
+        for spec in by_cell.get(key, []) if key else []:
+            if spec.name in pending:
+                reports[spec.name] = _run_one(kernel, pending.pop(spec.name), collect_expected=collect_expected)
+                hidden_ran = hidden_ran or (spec.visibility == "hidden" and spec.kind != "manual")
+
+    def visible(outputs: list[dict]) -> list[dict]:
+        if hidden_ran and not collect_expected:
+            return [{"type": "note", "text": "Output not shown: hidden tests ran before this cell."}] if outputs else []
+        return _cell_text(outputs)
+
+    keys = [cell_key(c) for c in notebook.get("cells", [])]
+    for key in locked_hashes:
+        if keys.count(key) == 0:
+            flags.append(f"locked_cell_missing:{key}")
+        elif keys.count(key) > 1:
+            flags.append(f"locked_cell_duplicated:{key}")
+
+    try:
+        if compat.needs_otter(notebook.get("cells", [])):
+            session.run_cell(compat.otter_shim_source(tests))
+        for index, cell in enumerate(notebook.get("cells", [])):
+            key = cell_key(cell)
+            if cell.get("cell_type") != "code":
+                continue
+            if stopped:
+                cells.append(CellReport(index=index, key=key, status="skipped", outputs=[]))
+                continue
+            source = cell_source(cell)
+            replaced = False
+            if key in locked_hashes and source_hash(source) != locked_hashes[key]:
+                flags.append(f"locked_cell_modified:{key}")
+                source, replaced = cell_source(released[key]) if key in released else "", True
+            role = cell_role(released.get(key, {})) if key in released else cell_role(cell)
+            if role == "test":
+                # A placeholder for tests (nbgrader's public asserts, Otter's grader.check): its released
+                # code runs in the kernel for the learner's feedback only; then the grader's own tests
+                # run here, outside the kernel, and decide the score.
+                released_source = cell_source(released[key]) if key in released else ""
+                feedback = session.run_cell(released_source) if released_source.strip() else None
+                cells.append(
+                    CellReport(
+                        index=index,
+                        key=key,
+                        status="feedback"
+                        if feedback is None or feedback.status in {"ok", "error"}
+                        else feedback.status,
+                        outputs=visible(feedback.outputs) if feedback else [],
+                        replaced=replaced,
+                    )
+                )
+                run_tests_for(key)
+                continue
+            if not source.strip():
+                continue
+            result = session.run_cell(source)
+            cells.append(
+                CellReport(
+                    index=index,
+                    key=key,
+                    status=result.status,
+                    outputs=visible(result.outputs),
+                    duration_s=round(result.duration_s, 3),
+                    error=f"{result.ename}: {result.evalue}" if result.status == "error" else "",
+                    replaced=replaced,
+                )
+            )
+            if getattr(result, "truncated", False) and "output_truncated" not in flags:
+                flags.append("output_truncated")
+            if result.status == "timeout" and "timeout" not in flags:
+                flags.append("timeout")
+            session_status = getattr(session, "status", "ok")
+            if result.status == "died" or session_status != "ok":
+                # The kernel is gone (a timeout it did not recover from, out of memory, a crash): what
+                # it defined is lost, so later cells and tests cannot run.
+                reason = {"timeout": "ran out of time", "memory": "ran out of memory"}.get(session_status, "stopped")
+                stopped = f"cell {index + 1} {reason}"
+                continue
+            run_tests_for(key)
+        if not stopped:
+            for name in list(pending):
+                reports[name] = _run_one(kernel, pending.pop(name), collect_expected=collect_expected)
+    except engine.KernelGone as exc:
+        stopped = stopped or f"the kernel stopped while a test was running ({exc})"
+
+    for name, spec in list(pending.items()):
+        reports[name] = TestReport(
+            name=name,
+            kind=spec.kind,
+            visibility=spec.visibility,
+            points=0.0,
+            max_points=float(spec.points),
+            passed=False,
+            status="manual" if spec.kind == "manual" else "not_run",
+            message="Graded by staff." if spec.kind == "manual" else f"Not run: your notebook stopped ({stopped}).",
+            hint=spec.hint,
+        )
+    for flag in getattr(session, "flags", []) or []:
+        if flag not in flags:
+            flags.append(flag)
+    _apply_groups(tests, reports)
+    ordered = [reports[t.name] for t in tests]
+    auto = [r for r in ordered if r.kind != "manual"]
+    return GradeReport(
+        status="graded",
+        score=round(sum(r.points for r in auto), 6),
+        max_score=round(sum(r.max_points for r in auto), 6),
+        tests=ordered,
+        cells=cells,
+        flags=flags,
+        execution_time=round(time.monotonic() - started, 3),
+    )

@@ -1,0 +1,53 @@
+"""Notebooks as HTML for learners: Markdown cells through our renderer (math as MathML), code cells and
+their outputs highlighted and converted with nbconvert's filters."""
+
+from __future__ import annotations
+
+import html
+
+from django.core.cache import cache
+from nbconvert.filters.ansi import ansi2html
+from nbconvert.filters.highlight import Highlight2HTML
+
+from courses.rendering import render_markdown
+
+from .spec import cell_role, cell_source
+
+_highlight = Highlight2HTML(pygments_lexer="python3")  # IPython is not installed on the host
+
+
+def render_cells(notebook: dict, *, include_outputs: bool = False) -> list[dict]:
+    cells = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        kind = cell.get("cell_type")
+        source = cell_source(cell)
+        if kind == "markdown":
+            # The page has its own h1 and the card an h2: notebook headings start at h3.
+            cells.append({"index": index, "kind": "markdown", "html": render_markdown(source, heading_offset=2)})
+        elif kind == "code":
+            outputs = []
+            for output in cell.get("outputs", []) if include_outputs else []:
+                text = output.get("text") or (output.get("data") or {}).get("text/plain") or ""
+                text = "".join(text) if isinstance(text, list) else str(text)
+                outputs.append(ansi2html(html.escape(text[:5000])))
+            cells.append(
+                {
+                    "index": index,
+                    "kind": "code",
+                    "html": _highlight(source, metadata={}) if source.strip() else "",
+                    "source": source,
+                    "role": cell_role(cell),
+                    "outputs": outputs,
+                }
+            )
+    return cells
+
+
+def render_starter(version) -> list[dict]:
+    """Rendering is pure and the version immutable once published: cache it by content."""
+    key = f"grading:starter-html:{version.content_hash}"
+    cells = cache.get(key)
+    if cells is None:
+        cells = render_cells(version.starter)
+        cache.set(key, cells, 24 * 3600)
+    return cells

@@ -1,0 +1,134 @@
+"""Reads for notebook assignments: the assignment page, attempts, feedback, the gradebook."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Max
+from django.http import Http404
+from django.utils import timezone
+
+from billing import access
+
+from .models import Assignment, GraderVersion, RegradeJob, Submission
+
+
+@dataclasses.dataclass
+class AssignmentPage:
+    assignment: Assignment
+    version: GraderVersion | None
+    submissions: list[Submission]
+    best: Submission | None
+    can_submit: bool
+    submit_blocked_reason: str
+    attempts_left: int | None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.best and self.best.percent is not None and self.best.percent >= self.assignment.pass_percent)
+
+
+def assignment_for_item(*, item) -> Assignment:
+    assignment = (
+        Assignment.objects.select_related("current_version", "item__course", "item__week").filter(item=item).first()
+    )
+    if assignment is None:
+        raise Http404("This assignment has no grader yet.")
+    return assignment
+
+
+def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | None = None) -> AssignmentPage:
+    now = now or timezone.now()
+    submissions = (
+        list(Submission.objects.filter(assignment=assignment, learner=user).select_related("latest_run"))
+        if user.is_authenticated
+        else []
+    )
+    graded = [s for s in submissions if s.status == Submission.Status.GRADED and s.score is not None]
+    best = max(graded, key=lambda s: (s.percent or 0, -s.attempt), default=None)
+    attempts_left = None if assignment.max_attempts is None else max(0, assignment.max_attempts - len(submissions))
+    reason = ""
+    if assignment.current_version is None:
+        reason = "This assignment is not open for submissions yet."
+    elif not access.can_submit(user, assignment.item):
+        reason = access.submit_denied_message(user, assignment.item)
+    elif attempts_left == 0:
+        reason = f"You have used all {assignment.max_attempts} attempts."
+    elif submissions and assignment.cooldown_minutes:
+        ready = max(s.submitted_at for s in submissions) + datetime.timedelta(minutes=assignment.cooldown_minutes)
+        if now < ready:
+            reason = f"You can submit again at {timezone.localtime(ready):%H:%M}."
+    return AssignmentPage(
+        assignment=assignment,
+        version=assignment.current_version,
+        submissions=submissions,
+        best=best,
+        can_submit=not reason,
+        submit_blocked_reason=reason,
+        attempts_left=attempts_left,
+    )
+
+
+def submission_for_viewer(*, user, submission_id: int) -> Submission:
+    submission = (
+        Submission.objects.select_related(
+            "assignment__item__course", "assignment__item__week", "latest_run__grader_version"
+        )
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None or not (user.is_authenticated and (submission.learner_id == user.pk or user.is_staff)):
+        raise Http404("No such submission.")
+    return submission
+
+
+def _percent():
+    # Each submission's own percentage: attempts graded on different versions may have different maxima.
+    return ExpressionWrapper(F("score") * 100.0 / F("max_score"), output_field=FloatField())
+
+
+def passed_assignment_item_ids(user, items) -> set[int]:
+    """For course completion: assignment items where the learner's best attempt reaches the pass mark."""
+    items = list(items)
+    if not items or not user.is_authenticated:
+        return set()
+    best = (
+        Submission.objects.filter(
+            learner=user, assignment__item__in=items, status=Submission.Status.GRADED, max_score__gt=0
+        )
+        .values("assignment__item_id", "assignment__pass_percent")
+        .annotate(best=Max(_percent()))
+    )
+    return {row["assignment__item_id"] for row in best if row["best"] >= row["assignment__pass_percent"]}
+
+
+def gradebook(*, assignment: Assignment) -> list[dict]:
+    """Each learner's best attempt on the assignment, as a percentage (staff view)."""
+    rows = (
+        Submission.objects.filter(assignment=assignment, status=Submission.Status.GRADED, max_score__gt=0)
+        .values("learner__email")
+        .annotate(best=Max(_percent()), attempts=Count("pk"), last=Max("submitted_at"))
+        .order_by("learner__email")
+    )
+    return list(rows)
+
+
+def regrade_comparison(*, job: RegradeJob) -> list[dict]:
+    """Old and new score of every submission in a regrade job."""
+    rows = []
+    runs = {run.submission_id: run for run in job.runs.all()}
+    submissions = Submission.objects.filter(pk__in=job.submission_ids).select_related("learner")
+    for submission in submissions.order_by("pk"):
+        previous = submission.runs.exclude(regrade=job).filter(status="graded").order_by("-started_at").first()
+        new = runs.get(submission.pk)
+        rows.append(
+            {
+                "submission": submission,
+                "old": previous.score if previous else None,
+                "new": new.score if new and new.status == "graded" else None,
+                "max": new.max_score if new else (previous.max_score if previous else None),
+                "status": new.status if new else "pending",
+            }
+        )
+    return rows

@@ -1,0 +1,177 @@
+"""Assignment pages: instructions, the starter notebook, upload and in-browser submission, live feedback."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from billing import access
+from courses import selectors as course_selectors
+
+from . import selectors, services
+from .models import RegradeJob
+from .notebooks import human_size, notebook_for_download, notebook_load
+from .rendering import render_cells, render_starter
+from .spec import cell_source
+
+
+def assignment_item(request, course, page):
+    """The course item view for `kind: assignment` (called once the access policy allowed viewing)."""
+    assignment = selectors.assignment_for_item(item=page.item)
+    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    context = {
+        "course": course,
+        "page": page,
+        "item": page.item,
+        "data": data,
+        "cells": render_starter(data.version) if data.version else [],
+    }
+    return render(request, "grading/assignment.html", context)
+
+
+def _assignment_or_404(request, item_id: int):
+    item = course_selectors.item_for_progress(item_id=item_id)
+    if not access.can_view_item(request.user, item):
+        raise Http404("No such assignment.")
+    return selectors.assignment_for_item(item=item)
+
+
+def assignment_download(request, item_id: int):
+    assignment = _assignment_or_404(request, item_id)
+    version = assignment.current_version
+    if version is None:
+        raise Http404("This assignment has no published notebook yet.")
+    body = notebook_for_download(version.starter, assignment_slug=assignment.slug, version=version.number)
+    response = HttpResponse(body, content_type="application/x-ipynb+json")
+    response["Content-Disposition"] = f'attachment; filename="{assignment.slug}.ipynb"'
+    return response
+
+
+@login_required
+@require_POST
+def assignment_submit(request, item_id: int):
+    """Upload a notebook. Answers JSON to the upload script (progress bar), redirects plain forms."""
+    assignment = _assignment_or_404(request, item_id)
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    upload = request.FILES.get("notebook")
+    try:
+        if upload is None:
+            raise services.SubmissionRejected("Choose a notebook file (.ipynb) to upload.")
+        if upload.size > assignment.max_upload_bytes:
+            size, limit = human_size(upload.size), human_size(assignment.max_upload_bytes)
+            raise services.SubmissionRejected(f"The file is {size}; notebooks may be at most {limit}.")
+        submission = services.submission_create(
+            assignment=assignment, learner=request.user, data=upload.read(), filename=upload.name
+        )
+    except services.SubmissionRejected as exc:
+        if wants_json:
+            return JsonResponse({"error": str(exc)}, status=400)
+        messages.error(request, str(exc))
+        return redirect(assignment.item)
+    if wants_json:
+        return JsonResponse({"url": submission.get_absolute_url(), "id": submission.pk}, status=201)
+    return redirect(submission)
+
+
+@login_required
+def assignment_editor(request, item_id: int):
+    """Work on the notebook in the browser: code cells as text areas; submitting assembles the notebook."""
+    assignment = _assignment_or_404(request, item_id)
+    version = assignment.current_version
+    if version is None:
+        raise Http404("This assignment has no published notebook yet.")
+    latest = assignment.submissions.filter(learner=request.user).order_by("-attempt").first()
+    base = notebook_load(latest.notebook_path) if latest else copy.deepcopy(version.starter)
+    if request.method == "POST":
+        for index, cell in enumerate(base.get("cells", [])):
+            field = f"cell-{index}"
+            if cell.get("cell_type") == "code" and field in request.POST:
+                cell["source"] = request.POST[field].replace("\r\n", "\n")
+        base.setdefault("metadata", {})["mooc"] = {"assignment": assignment.slug, "grader_version": version.number}
+        try:
+            submission = services.submission_create(
+                assignment=assignment,
+                learner=request.user,
+                data=json.dumps(base).encode(),
+                filename=f"{assignment.slug}-browser.ipynb",
+            )
+        except services.SubmissionRejected as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect(submission)
+    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    cells = render_cells(base)
+    for cell in cells:
+        if cell["kind"] == "code":
+            cell["source"] = cell_source(base["cells"][cell["index"]])
+    context = {
+        "assignment": assignment,
+        "item": assignment.item,
+        "course": assignment.item.course,
+        "cells": cells,
+        "data": data,
+    }
+    return render(request, "grading/editor.html", context)
+
+
+@login_required
+def submission_detail(request, pk: int):
+    submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
+    template = "grading/_submission_status.html" if request.htmx else "grading/submission.html"
+    return render(request, template, _submission_context(request, submission))
+
+
+def _submission_context(request, submission):
+    run = submission.latest_run
+    assignment = submission.assignment
+    return {
+        "submission": submission,
+        "run": run,
+        "assignment": assignment,
+        "item": assignment.item,
+        "course": assignment.item.course,
+        "staff_view": request.user.is_staff,
+        "passed": submission.percent is not None and submission.percent >= assignment.pass_percent,
+        "has_output": bool(run and any(c.get("outputs") or c.get("error") for c in run.cells)),
+    }
+
+
+@login_required
+def submission_notebook(request, pk: int):
+    submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
+    response = HttpResponse(
+        json.dumps(notebook_load(submission.notebook_path), indent=1), content_type="application/x-ipynb+json"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{submission.assignment.slug}-attempt-{submission.attempt}.ipynb"'
+    )
+    return response
+
+
+@staff_member_required
+def regrade_detail(request, pk: int):
+    job = get_object_or_404(RegradeJob.objects.select_related("assignment__item", "grader_version"), pk=pk)
+    context = {"job": job, "rows": selectors.regrade_comparison(job=job)}
+    template = "grading/_regrade_progress.html" if request.htmx else "grading/regrade.html"
+    return render(request, template, context)
+
+
+@staff_member_required
+@require_POST
+def submission_regrade(request, pk: int):
+    submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
+    version = submission.assignment.current_version
+    if version is None:
+        return HttpResponseForbidden("The assignment has no published grader.")
+    job = services.regrade_create(
+        assignment=submission.assignment, version=version, by=request.user, submission_ids=[submission.pk]
+    )
+    messages.success(request, "Regrade queued.")
+    return redirect("grading:regrade", pk=job.pk)

@@ -1,0 +1,160 @@
+"""The access policy, table-driven: every learner state by every kind of item."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from billing import access
+from billing.access import AccessState
+from courses.models import CourseCompletion, ItemKind
+from tests.factories import CourseFactory, ItemFactory, SubscriptionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+DAY = datetime.timedelta(days=1)
+
+
+def make_user(state: str):
+    """A learner in the given state, built the way webhooks leave the rows."""
+    if state == "anonymous":
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    if state == "staff":
+        return UserFactory(is_staff=True)
+    if state == "registered":
+        return UserFactory()
+    if state == "trialing":  # localstripe's "incomplete" with a future trial_end is a trial
+        return SubscriptionFactory(status="incomplete", trial_end=NOW + 5 * DAY).user
+    if state == "active":
+        return SubscriptionFactory().user
+    if state == "past_due_grace":
+        return SubscriptionFactory(status="past_due", past_due_since=NOW - 2 * DAY).user
+    if state == "past_due_over":
+        return SubscriptionFactory(status="past_due", past_due_since=NOW - 8 * DAY).user
+    if state == "canceled":
+        return SubscriptionFactory(status="canceled", ended_at=NOW - DAY).user
+    if state == "period_over":  # canceled at period end; the deleted webhook is late
+        return SubscriptionFactory(cancel_at_period_end=True, current_period_end=NOW - DAY).user
+    raise AssertionError(state)
+
+
+STATES = {
+    "anonymous": AccessState.ANONYMOUS,
+    "registered": AccessState.REGISTERED,
+    "trialing": AccessState.TRIALING,
+    "active": AccessState.ACTIVE,
+    "past_due_grace": AccessState.PAST_DUE_GRACE,
+    "past_due_over": AccessState.EXPIRED,
+    "canceled": AccessState.EXPIRED,
+    "period_over": AccessState.EXPIRED,
+    "staff": AccessState.STAFF,
+}
+
+KINDS = ["lecture", "reading", "quiz", "assignment", "peer_review", "preview", "unreleased", "completed"]
+
+# state: kinds it may VIEW ... and SUBMIT (graded kinds only count for submit)
+OPEN = set(KINDS) - {"unreleased"}
+VIEW = {
+    "anonymous": {"preview"},
+    "registered": {"preview", "completed"},
+    "trialing": OPEN,
+    "active": OPEN,
+    "past_due_grace": OPEN,
+    "past_due_over": {"preview", "completed"},
+    "canceled": {"preview", "completed"},
+    "period_over": {"preview", "completed"},
+    "staff": set(KINDS),
+}
+SUBMIT = {state: (OPEN if STATES[state] in access.FULL_ACCESS else set()) for state in STATES}
+SUBMIT["staff"] = set(KINDS)
+
+
+def make_item(kind: str, user):
+    released = datetime.date(2026, 1, 1)
+    if kind == "unreleased":
+        course = CourseFactory(release_date=timezone.localdate() + 30 * DAY)
+        return ItemFactory(week__course=course, kind=ItemKind.LECTURE)
+    if kind == "completed":
+        course = CourseFactory(release_date=released)
+        if user.is_authenticated:
+            CourseCompletion.objects.create(user=user, course=course, completed_at=NOW - 30 * DAY)
+        return ItemFactory(week__course=course, kind=ItemKind.QUIZ)
+    if kind == "preview":
+        return ItemFactory(kind=ItemKind.LECTURE, is_preview=True)
+    return ItemFactory(kind=kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("state", list(STATES))
+def test_policy_table(state, kind):
+    user = make_user(state)
+    item = make_item(kind, user)
+    access.forget(user)
+    assert access.access_state(user) is STATES[state]
+    assert access.can_view_item(user, item) is (kind in VIEW[state]), "view"
+    assert access.can_submit(user, item) is (kind in SUBMIT[state]), "submit"
+    assert access.can_track_progress(user, item) is (kind in VIEW[state] and state != "anonymous")
+    if not access.can_submit(user, item):
+        with pytest.raises(access.AccessDenied) as denied:
+            access.require_can_submit(user, item)
+        assert str(denied.value)  # a sentence for the learner, never empty
+    full = STATES[state] in access.FULL_ACCESS
+    assert access.can_post_in_forums(user) is full
+    assert access.can_read_forums(user) is (state != "anonymous")
+    assert access.can_read_forums(user, public=True) is True
+    assert access.can_earn_certificate(user, item.course) is (full or (kind == "completed" and state != "anonymous"))
+    assert access.can_view_course_outline(user, item.course) is True
+
+
+def test_expired_subscription_keeps_completed_course_open_read_only():
+    learner = SubscriptionFactory(status="canceled", ended_at=NOW).user
+    done = CourseFactory()
+    CourseCompletion.objects.create(user=learner, course=done, completed_at=NOW - DAY)
+    quiz = ItemFactory(week__course=done, kind=ItemKind.QUIZ)
+    other = ItemFactory(kind=ItemKind.LECTURE)
+    assert access.can_view_item(learner, quiz) and not access.can_view_item(learner, other)
+    with pytest.raises(access.AccessDenied, match="stays open to read, but not to submit"):
+        access.require_can_submit(learner, quiz)
+
+
+def test_resubscribing_reopens_everything():
+    learner = SubscriptionFactory(status="canceled", ended_at=NOW - 10 * DAY).user
+    lecture = ItemFactory(kind=ItemKind.LECTURE)
+    assert not access.can_view_item(learner, lecture)
+    SubscriptionFactory(user=learner)
+    access.forget(learner)
+    assert access.can_view_item(learner, lecture) and access.can_submit(learner, lecture)
+
+
+def test_trial_is_read_from_trial_end_whatever_the_status_says():
+    sub = SubscriptionFactory(status="incomplete", trial_end=NOW + DAY)
+    assert access.subscription_state(sub, now=NOW) is AccessState.TRIALING
+    assert access.subscription_state(sub, now=NOW + 2 * DAY) is AccessState.REGISTERED
+
+
+def test_grace_period_is_a_setting(settings):
+    sub = SubscriptionFactory(status="past_due", past_due_since=NOW - 4 * DAY)
+    settings.BILLING_PAST_DUE_GRACE_DAYS = 3
+    assert access.subscription_state(sub, now=NOW) is AccessState.EXPIRED
+    settings.BILLING_PAST_DUE_GRACE_DAYS = 7
+    assert access.subscription_state(sub, now=NOW) is AccessState.PAST_DUE_GRACE
+
+
+def test_state_is_read_once_per_user_object(django_assert_num_queries):
+    learner = SubscriptionFactory(status="canceled", ended_at=NOW).user
+    items = [ItemFactory(kind=ItemKind.LECTURE) for _ in range(5)]
+    access.forget(learner)
+    with django_assert_num_queries(2):  # the subscription, the completed course ids
+        for item in items:
+            access.can_view_item(learner, item)
+            access.can_submit(learner, item)
+
+
+def test_a_late_event_for_an_old_subscription_does_not_close_the_new_one():
+    learner = SubscriptionFactory().user  # the live subscription
+    SubscriptionFactory(user=learner, status="canceled", ended_at=NOW - 40 * DAY)  # its row made later
+    access.forget(learner)
+    assert access.access_state(learner) is AccessState.ACTIVE

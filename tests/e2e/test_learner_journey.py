@@ -1,0 +1,75 @@
+"""A newcomer signs up, verifies their e-mail, finds a lecture, watches it, and sees progress saved."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo_content):
+    page.goto(live_server.url)
+    expect(page.get_by_role("heading", name="Deep Learning Specialization")).to_be_visible()
+
+    # Sign up.
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("analytical-engine-1843")
+    page.get_by_label(re.compile(r"^Password \(again\)")).fill("analytical-engine-1843")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_text("Verify Your Email Address")).to_be_visible()
+
+    # Verify the e-mail address with the link from the message.
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
+    page.goto(live_server.url + "/accounts/" + link.split("/accounts/", 1)[1])
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("link", name="My progress")).to_be_visible()
+
+    # Browse: catalog → course → first lecture.
+    page.get_by_role("link", name="Courses", exact=True).click()
+    page.get_by_role("link", name="Neural Networks and Deep Learning").click()
+    expect(page.get_by_role("heading", name="Syllabus")).to_be_visible()
+    page.get_by_role("link", name="Start the course").click()
+    expect(page.get_by_role("heading", name="What is a Neural Network?")).to_be_visible()
+
+    # Watch: double speed, start from the transcript, let it play to the end.
+    video = page.locator("video")
+    page.get_by_label("Playback speed").select_option("2")
+    page.locator("[data-transcript] button").first.click()
+    page.wait_for_function("document.querySelector('video').currentTime > 1")
+    expect(page.locator("[data-transcript] button.active")).to_have_count(1)
+    page.wait_for_function("document.querySelector('video').ended", timeout=30_000)
+    expect(page.locator("[data-status]")).to_have_text("✓ Completed", timeout=10_000)
+    assert video.evaluate("v => v.playbackRate") == 2
+
+    # Progress survives a reload and shows on the course and progress pages.
+    page.reload()
+    expect(page.locator("[data-status]")).to_have_text("✓ Completed")
+    page.get_by_role("link", name="Neural Networks and Deep Learning").first.click()
+    expect(page.get_by_text("1 of 20 items complete")).to_be_visible()
+    page.get_by_role("link", name="My progress").click()
+    week_one = page.get_by_role("progressbar", name="Neural Networks and Deep Learning, week 1")
+    expect(week_one).to_have_attribute("aria-valuenow", "25")  # 1 of the 4 items of week 1
+
+
+def test_transcript_click_seeks_and_resume_returns_there(page, live_server, demo_content):
+    from tests.factories import UserFactory
+
+    learner = UserFactory(email="resume@example.com")
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(learner.email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(live_server.url + "/courses/neural-networks-and-deep-learning/what-is-a-neural-network/")
+
+    page.locator("[data-transcript] button").nth(2).click()
+    page.wait_for_function("document.querySelector('video').currentTime >= 7")
+    with page.expect_response(lambda r: "/progress/items/" in r.url and r.request.method == "POST" and r.ok):
+        page.locator("video").evaluate("v => v.pause()")  # the pause handler posts the position
+
+    page.reload()
+    page.wait_for_function("document.querySelector('video').currentTime >= 6.5")
+    expect(page.locator("[data-status]")).to_contain_text("Resuming from 0:0")

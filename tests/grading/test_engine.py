@@ -1,0 +1,284 @@
+"""The trusted side: tests run outside the learner's namespace, learner values arrive as data."""
+
+import numpy as np
+import pytest
+
+from grading import engine
+from grading.pipeline import grade_notebook
+from grading.spec import TestSpec, locked_cell_hashes
+from tests.grading.fakes import FakeSession
+
+
+def _nb(*cells):
+    out = []
+    for i, cell in enumerate(cells):
+        if isinstance(cell, tuple):
+            source, meta = cell
+        else:
+            source, meta = cell, {}
+        out.append(
+            {"cell_type": "code", "source": source, "metadata": {"mooc": {"key": f"c{i}", **meta}}, "outputs": []}
+        )
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": out}
+
+
+def _grade(notebook, tests, starter=None, **kwargs):
+    starter = starter or notebook
+    return grade_notebook(
+        FakeSession(),
+        starter=starter,
+        tests=tests,
+        locked_hashes=locked_cell_hashes(starter),
+        notebook=notebook,
+        **kwargs,
+    )
+
+
+SQUARES = (
+    "def squares(n):\n    if n < 1:\n        raise ValueError('n >= 1')\n    return [i * i for i in range(1, n + 1)]\n"
+)
+SUM = "def sum_of_squares(n):\n    return sum(squares(n))\n"
+
+
+def test_assert_tests_pass_and_fail_with_messages():
+    tests = [
+        TestSpec(name="values", points=2, code="assert squares(3) == [1, 4, 9], 'wrong values'"),
+        TestSpec(
+            name="invalid",
+            points=1,
+            code="try:\n    squares(0)\nexcept ValueError:\n    pass\nelse:\n    raise AssertionError('did not raise')",
+        ),
+        TestSpec(name="bad", points=1, code="assert squares(2) == [1, 5], 'two squares'"),
+    ]
+    report = _grade(_nb(SQUARES), tests)
+    assert [(t.name, t.passed) for t in report.tests] == [("values", True), ("invalid", True), ("bad", False)]
+    assert report.score == 3 and report.max_score == 4
+    assert report.tests[2].message == "two squares"
+
+
+def test_nbgrader_delete_and_restore_is_mirrored_into_the_kernel():
+    uses = (
+        "orig = squares\n"
+        "del squares\n"
+        "try:\n    sum_of_squares(1)\n"
+        "except NameError:\n    pass\n"
+        "else:\n    raise AssertionError('does not use squares')\n"
+        "finally:\n    squares = orig"
+    )
+    after = "assert squares(2) == [1, 4]"
+    tests = [TestSpec(name="uses", points=1, code=uses), TestSpec(name="still-there", points=1, code=after)]
+    honest = _grade(_nb(SQUARES, SUM), tests)
+    assert [t.passed for t in honest.tests] == [True, True]
+    reimplemented = _grade(
+        _nb(SQUARES, "def sum_of_squares(n):\n    return sum(i * i for i in range(1, n + 1))\n"), tests
+    )
+    assert [t.passed for t in reimplemented.tests] == [False, True]
+    assert reimplemented.tests[0].message == "does not use squares"
+
+
+def test_learner_tricks_inside_the_kernel_do_not_change_the_outcome():
+    cheat = (
+        # Patching modules (np.allclose) needs a real process boundary: tests/grading/test_sandbox_grading.py.
+        "class Always:\n    def __eq__(self, other):\n        return True\n"
+        "def sigmoid(z):\n    return Always()\n"
+        "AssertionError = type('AssertionError', (Exception,), {})\n"
+    )
+    tests = [
+        TestSpec(
+            name="close", points=1, code="import numpy as np\nassert np.allclose(sigmoid(np.array([0.0])), [0.5])"
+        ),
+        TestSpec(name="eq", points=1, code="assert sigmoid(0.0) == 0.5"),
+    ]
+    report = _grade(_nb(cheat), tests)
+    assert report.score == 0
+    assert all("could not be checked" in t.message or "cannot transfer" in t.message for t in report.tests)
+
+
+def test_expr_tests_compare_with_the_reference_value():
+    solution = _nb("x = 2\ndef square(v):\n    return v * v\n")
+    tests = [
+        TestSpec(name="q1", points=1, kind="expr", code="isinstance(x, int)"),
+        TestSpec(name="q3", points=2, kind="expr", code="square(16)"),
+        TestSpec(name="arr", points=1, kind="expr", code="import numpy as np\nnp.arange(3) * x"),
+    ]
+    reference = _grade(solution, tests, collect_expected=True)
+    for spec, result in zip(tests, reference.tests, strict=True):
+        spec.expected, spec.has_expected = engine.encode_value(result.value), True
+    good = _grade(_nb("x = 2\ndef square(v):\n    return v ** 2\n"), tests)
+    assert good.score == 4
+    wrong = _grade(_nb("x = 3.0\ndef square(v):\n    return v + v\n"), tests)
+    assert [t.passed for t in wrong.tests] == [False, False, False]
+    assert wrong.tests[1].message == "expected 256, got 32"
+
+
+def test_hidden_tests_show_name_and_hint_only():
+    tests = [
+        TestSpec(
+            name="secret",
+            points=1,
+            code="assert squares(50)[-1] == 2501, 'boundary 2500'",
+            visibility="hidden",
+            hint="Check large n.",
+        )
+    ]
+    report = _grade(_nb(SQUARES), tests)
+    learner_view = report.tests[0].for_learner()
+    assert learner_view == {
+        "name": "secret",
+        "passed": False,
+        "status": "failed",
+        "points": 0.0,
+        "max_points": 1.0,
+        "message": "Check large n.",
+        "visibility": "hidden",
+        "hint": "Check large n.",
+    }
+    assert "2501" not in str(learner_view) and "boundary" not in str(learner_view)
+
+
+def test_tests_placed_after_a_cell_see_the_state_at_that_point():
+    notebook = _nb("x = 1", ("", {"role": "test"}), "x = 2")
+    tests = [
+        TestSpec(name="early", points=1, code="assert x == 1", after="c1"),
+        TestSpec(name="late", points=1, code="assert x == 2"),
+    ]
+    report = _grade(notebook, tests)
+    assert [t.passed for t in report.tests] == [True, True]
+    assert report.cells[1].status == "feedback"  # the placeholder runs for feedback only
+
+
+def test_modified_locked_cell_is_flagged_and_the_released_code_runs():
+    starter = _nb(("LIMIT = 10", {"locked": True}), "def f():\n    return LIMIT\n")
+    submitted = _nb(("LIMIT = 99999", {"locked": True}), "def f():\n    return LIMIT\n")
+    report = _grade(submitted, [TestSpec(name="limit", points=1, code="assert f() == 10")], starter=starter)
+    assert report.tests[0].passed
+    assert "locked_cell_modified:c0" in report.flags and report.cells[0].replaced
+
+
+def test_learner_errors_are_reported_and_missing_names_fail_cleanly():
+    report = _grade(_nb("def f(:\n  pass", "y = 1"), [TestSpec(name="f", points=1, code="assert f() == 1")])
+    assert report.cells[0].status == "error" and report.cells[0].error.startswith("SyntaxError")
+    assert not report.tests[0].passed and "NameError" in report.tests[0].message
+
+
+def test_manual_tests_are_not_scored():
+    report = _grade(
+        _nb("x = 1"),
+        [
+            TestSpec(name="auto", points=1, code="assert x == 1"),
+            TestSpec(name="essay", points=3, kind="manual", code=""),
+        ],
+    )
+    assert report.score == 1 and report.max_score == 1
+    assert report.tests[1].status == "manual"
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "equal"),
+    [
+        (np.array([0.5, 0.25]), np.array([0.5, 0.2500000001]), True),
+        (np.array([0.5]), np.array([[0.5]]), False),
+        ([1, 2], (1, 2), False),
+        ({"dW": np.ones(2)}, {"dW": np.ones(2)}, True),
+        (float("nan"), float("nan"), True),
+        (True, 1, False),
+        (3, 3.0000001, True),
+        ("a", "a", True),
+    ],
+)
+def test_values_equal(actual, expected, equal):
+    assert engine.values_equal(actual, expected) is equal
+
+
+def test_stored_values_round_trip():
+    value = {"a": (1, 2.5, float("inf")), "W": np.arange(6).reshape(2, 3), "s": "x", "n": None, "l": [np.float32(1.5)]}
+    decoded = engine.decode_value(engine.encode_value(value))
+    assert engine.values_equal(
+        decoded, {"a": (1, 2.5, float("inf")), "W": np.arange(6).reshape(2, 3), "s": "x", "n": None, "l": [1.5]}
+    )
+
+
+def test_all_or_nothing_groups_award_points_only_when_every_test_passes():
+    tests = [
+        TestSpec(name="a", points=1, code="assert x == 1", group="q1"),
+        TestSpec(name="b", points=1, code="assert x == 2", group="q1"),
+        TestSpec(name="c", points=1, code="assert x == 1"),
+    ]
+    report = _grade(_nb("x = 1"), tests)
+    assert [(t.name, t.passed, t.points) for t in report.tests] == [
+        ("a", True, 0.0),
+        ("b", False, 0.0),
+        ("c", True, 1.0),
+    ]
+    assert report.score == 1 and "every test of this question" in report.tests[0].message
+
+
+def test_otter_notebooks_run_unchanged_and_check_prints_public_feedback_only():
+    starter = _nb(
+        ("import otter\ngrader = otter.Notebook()", {"role": "test"}),
+        "x = 3",
+        ('grader.check("q1")', {"role": "test"}),
+    )
+    tests = [
+        TestSpec(name="q1-public", points=1, code="assert x == 2, 'x should be 2'", question="q1"),
+        TestSpec(name="q1-hidden", points=1, code="assert x > 1", question="q1", visibility="hidden"),
+    ]
+    report = _grade(starter, tests)
+    feedback = report.cells[2].outputs[0]["text"]
+    assert "q1-public: AssertionError: x should be 2" in feedback and "q1-hidden" not in feedback
+    assert [t.passed for t in report.tests] == [False, True]
+    fixed = _grade(
+        _nb(
+            ("import otter\ngrader = otter.Notebook()", {"role": "test"}),
+            "x = 2",
+            ('grader.check("q1")', {"role": "test"}),
+        ),
+        tests,
+        starter=starter,
+    )
+    assert "q1 results: All test cases passed!" in fixed.cells[2].outputs[0]["text"]
+
+
+def test_a_lying_kernel_cannot_make_the_worker_import_a_module_or_exit(monkeypatch):
+    kernel = engine.Kernel(FakeSession())
+    monkeypatch.setattr(kernel, "describe", lambda names: dict.fromkeys(names, "module:numpy.f2py.__main__"))
+    outcome = engine.run_test(kernel, "assert np.ones(1)[0] == 1", name="t")
+    assert not outcome.passed and "NameError" in outcome.message  # np was never imported here
+    exiting = engine.run_test(engine.Kernel(FakeSession()), "import sys\nsys.exit(3)", name="exit")
+    assert not exiting.passed and exiting.message.startswith("SystemExit")
+
+
+def test_stop_iteration_from_learner_code_cannot_end_a_check_early():
+    report = _grade(
+        _nb("def f(x):\n    raise StopIteration"),
+        [TestSpec(name="all", points=1, code="assert all(map(lambda x: f(x) == x * x, [1, 2]))")],
+    )
+    assert not report.tests[0].passed and "StopIteration" in report.tests[0].message
+
+
+def test_an_untransferable_learner_global_only_matters_if_the_test_uses_it():
+    notebook = _nb("class Model:\n    pass\nx = Model()\ndef sq(v):\n    return v * v")
+    loop = TestSpec(name="loop", points=1, code="for x in [1, 2, 3]:\n    assert sq(x) == x * x")
+    uses = TestSpec(name="uses", points=1, code="assert x == 1")
+    report = _grade(notebook, [loop, uses])
+    assert [t.passed for t in report.tests] == [True, False]
+    assert "could not be checked" in report.tests[1].message
+
+
+def test_outputs_after_a_hidden_test_are_withheld():
+    notebook = _nb("def f(v):\n    print('got', v)\n    return v", ("", {"role": "test"}), "print('later')")
+    tests = [TestSpec(name="secret", points=1, code="assert f(424242) == 424242", after="c1", visibility="hidden")]
+    report = _grade(notebook, tests)
+    shown = str([c.outputs for c in report.cells])
+    assert "424242" not in shown and "Output not shown" in shown
+
+
+def test_missing_and_duplicated_locked_cells_are_flagged():
+    starter = _nb(("LIMIT = 10", {"locked": True}), "x = 1")
+    missing = _grade(
+        _nb(("x = 1", {"key": "c1"})), [TestSpec(name="t", points=1, code="assert x == 1")], starter=starter
+    )
+    assert "locked_cell_missing:c0" in missing.flags
+    twice = {**starter, "cells": starter["cells"] + [starter["cells"][0]]}
+    duplicated = _grade(twice, [TestSpec(name="t", points=1, code="assert x == 1")], starter=starter)
+    assert "locked_cell_duplicated:c0" in duplicated.flags

@@ -1,0 +1,90 @@
+"""Upload validation: every kind of bad file gets a clear message; good ones are stored immutably."""
+
+import json
+
+import nbformat
+import pytest
+
+from grading.notebooks import NotebookRejected, notebook_check_belongs, notebook_parse, notebook_store
+from tests.grading.conftest import SIGMOID_STARTER, as_bytes, notebook
+
+LIMIT = 1_000_000
+
+
+def _reject(data: bytes, match: str, limit=LIMIT):
+    with pytest.raises(NotebookRejected, match=match):
+        notebook_parse(data, limit_bytes=limit)
+
+
+def test_valid_notebook_is_returned_as_plain_json():
+    parsed = notebook_parse(as_bytes(SIGMOID_STARTER), limit_bytes=LIMIT)
+    assert parsed["nbformat"] == 4 and len(parsed["cells"]) == 4
+    assert type(parsed) is dict
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\xff\xfe\x00not utf8", "not UTF-8"),
+        (b"{not json", "not valid JSON \\(line 1"),
+        (b"[1, 2, 3]", "not a Jupyter notebook"),
+        (json.dumps({"nbformat": 5, "cells": []}).encode(), "format 5 is not supported"),
+        (
+            json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
+            "nbformat 4 schema",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_bad_files_are_refused_with_a_clear_message(data, message):
+    _reject(data, message)
+
+
+def test_zero_cells_is_refused():
+    _reject(as_bytes(notebook()), "no cells")
+
+
+def test_over_the_size_limit_is_refused_before_parsing():
+    _reject(b"x" * 2001, "The file is 2.0 kB; notebooks may be at most 2.0 kB", limit=2000)
+
+
+def test_nbformat_3_is_converted():
+    v3 = nbformat.v3.new_notebook(
+        worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell(input="x = 1")])]
+    )
+    parsed = notebook_parse(nbformat.writes(v3, version=3).encode(), limit_bytes=LIMIT)
+    assert parsed["nbformat"] == 4 and parsed["cells"][0]["source"] == "x = 1"
+
+
+def test_non_ascii_sources_survive():
+    parsed = notebook_parse(as_bytes(notebook("s = 'naïve \u2013 数据 🧠'")), limit_bytes=LIMIT)
+    assert parsed["cells"][0]["source"] == "s = 'naïve \u2013 数据 🧠'"
+
+
+def test_notebook_of_another_assignment_is_refused():
+    with pytest.raises(NotebookRejected, match="belongs to the assignment “rnn”"):
+        notebook_check_belongs(notebook("x = 1", assignment="rnn"), assignment_slug="sigmoid", starter=SIGMOID_STARTER)
+    with pytest.raises(NotebookRejected, match="shares no cell"):
+        notebook_check_belongs(notebook("x = 1", keys={0: "other"}), assignment_slug="sigmoid", starter=SIGMOID_STARTER)
+    notebook_check_belongs(SIGMOID_STARTER, assignment_slug="sigmoid", starter=SIGMOID_STARTER)
+
+
+def test_storage_is_by_content_and_write_once(settings, tmp_path):
+    settings.SUBMISSIONS_ROOT = tmp_path
+    digest, relative = notebook_store(b"abc")
+    again = notebook_store(b"abc")
+    assert (digest, relative) == again
+    path = tmp_path / relative
+    assert path.read_bytes() == b"abc" and oct(path.stat().st_mode)[-3:] == "440"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"nbformat": 4, "cells": [], "x": "\\ud800"}', "invalid characters"),
+        (b'{"nbformat": 4, "cells": [], "x": ' + b"9" * 5000 + b"}", "not valid JSON"),
+    ],
+)
+def test_valid_json_that_is_not_storable_text_is_refused(data, message):
+    _reject(data, message)
