@@ -50,7 +50,9 @@
         button.removeAttribute("aria-current");
       }
     });
-    if (Date.now() - lastSent > 5000) send();
+    // While playing, save every 5 s. A seek on a paused video (resuming on load, a transcript click
+    // before play) is not watching: it must not post, nor replace the "Resuming from" notice.
+    if (!video.paused && Date.now() - lastSent > 5000) send();
   });
 
   function playedRanges() {
