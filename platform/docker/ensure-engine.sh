@@ -76,12 +76,15 @@ command -v docker >/dev/null 2>&1 || { log "no docker client after install"; exi
 # The pidfile outlives its daemon when the machine (or session) that ran it was stopped without a
 # clean shutdown, and its pid may since belong to another process: it counts only while that pid is
 # a live dockerd.
+# Live (not zombie) processes with this exact name.
+live_pids() { ps -C "$1" -o pid=,stat= 2>/dev/null | awk '$2 !~ /^Z/ {print $1}'; }
+
 pidfile_dockerd() {
     local pid
     [[ -s "$PIDFILE" ]] || return 1
     pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]] || return 1
+    live_pids dockerd | grep -qx "$pid" || return 1
     echo "$pid"
 }
 
@@ -91,8 +94,8 @@ if dockerd_pid=$(pidfile_dockerd); then
 else
     dockerd_pid=""
     # A dockerd started elsewhere (another pidfile) would fight over the socket: report it.
-    if pgrep -x dockerd >/dev/null 2>&1; then
-        log "a dockerd not started by this script is running but does not answer: $(pgrep -x dockerd | tr '\n' ' ')"
+    if [[ -n "$(live_pids dockerd)" ]]; then
+        log "a dockerd not started by this script is running but does not answer: $(live_pids dockerd | tr '\n' ' ')"
         exit 1
     fi
     if [[ -e "$PIDFILE" ]]; then
@@ -100,7 +103,7 @@ else
         rm -f "$PIDFILE"
     fi
     # Same for the containerd that dockerd supervises: a stale pid there would be trusted.
-    if ! pgrep -x containerd >/dev/null 2>&1; then
+    if [[ -z "$(live_pids containerd)" ]]; then
         rm -f /var/run/docker/containerd/containerd.pid
     fi
     mkdir -p "$DATA_ROOT" "$(dirname "$LOGFILE")" "$(dirname "$PIDFILE")"
@@ -158,9 +161,9 @@ until engine_up; do
         show_log
         exit 1
     fi
-    # (setsid execs dockerd in place here, so $! is the daemon; the pgrep covers a forking setsid.)
-    if ! kill -0 "$dockerd_pid" 2>/dev/null && ! pgrep -x dockerd >/dev/null 2>&1; then
-        log "dockerd (pid $dockerd_pid) exited; what it logged:"
+    # By name rather than by $!: setsid may fork, and an exited daemon may linger as a zombie.
+    if [[ -z "$(live_pids dockerd)" ]]; then
+        log "dockerd${dockerd_pid:+ (pid $dockerd_pid)} exited; what it logged:"
         show_log
         exit 1
     fi
