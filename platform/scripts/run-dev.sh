@@ -21,7 +21,9 @@ elif [[ -z "${STRIPE_API_BASE:-}" || "${STRIPE_API_BASE}" =~ ^http://(127\.0\.0\
   export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
   if ! .venv/bin/python -c "import localstripe" 2>/dev/null; then
     echo "Installing localstripe (pinned in requirements-dev.txt) for the local billing demo..."
-    .venv/bin/python -m pip install -q "$(grep '^localstripe==' requirements-dev.txt)"
+    # (the grep hides pip's notes about this machine's local wheel folders, as bootstrap-venv.sh does)
+    .venv/bin/python -m pip install -q "$(grep '^localstripe==' requirements-dev.txt)" 2>&1 \
+      | { grep -v "^WARNING: Location 'file://" || true; }
   fi
   if ! curl -fs "${STRIPE_API_BASE}/js.stripe.com/v3/" >/dev/null 2>&1; then
     setsid .venv/bin/python manage.py localstripe --port "${ls_port}" >var/log/localstripe.log 2>&1 &
