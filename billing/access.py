@@ -85,7 +85,7 @@ def subscription_state(subscription, *, now: datetime.datetime) -> AccessState:
         since = subscription.past_due_since or subscription.current_period_start or now
         grace = datetime.timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
         return AccessState.PAST_DUE_GRACE if now < since + grace else AccessState.EXPIRED
-    if subscription.status == "unpaid":
+    if subscription.status in ("unpaid", "paused"):  # paused: the trial ended without a card
         return AccessState.EXPIRED
     # incomplete (never paid) and no trial running: as if never subscribed
     return AccessState.REGISTERED

@@ -180,6 +180,39 @@ def subscription_retrieve(*, subscription_id: str) -> dict | None:
         raise GatewayError("Could not read the subscription from our payment provider.") from exc
 
 
+# Event type prefix → the SDK service that reads that kind of object (longest prefix first).
+_EVENT_OBJECT_SERVICES = (
+    ("customer.subscription.", ("subscriptions",)),
+    ("checkout.session.", ("checkout", "sessions")),
+    ("charge.dispute.", ("disputes",)),
+    ("charge.refund.", ("refunds",)),
+    ("charge.", ("charges",)),
+    ("invoice.", ("invoices",)),
+    ("refund.", ("refunds",)),
+    ("customer.", ("customers",)),
+)
+
+
+def event_object_retrieve(*, event_type: str, object_id: str) -> dict | None:
+    """The object an event names only by id, as Stripe has it now; None when Stripe does not know it."""
+    service = client().v1
+    for prefix, path in _EVENT_OBJECT_SERVICES:
+        if event_type.startswith(prefix):
+            for name in path:
+                service = getattr(service, name)
+            break
+    else:
+        return None
+    try:
+        return as_dict(service.retrieve(object_id))
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise GatewayError(f"Could not read {object_id} from our payment provider.") from exc
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Could not read {object_id} from our payment provider.") from exc
+
+
 def subscription_set_cancel_at_period_end(*, subscription_id: str, cancel: bool) -> dict:
     return as_dict(_call(client().v1.subscriptions.update, subscription_id, params={"cancel_at_period_end": cancel}))
 

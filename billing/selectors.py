@@ -16,17 +16,25 @@ def plan_active() -> Plan | None:
 
 
 def subscription_current(*, user) -> Subscription | None:
-    """The subscription that decides the learner's state: a live one if any, else the latest ended one.
-    (A late event can create the row of an old, ended subscription after a newer one: it must not win.)
-    One query; the access policy caches the answer per request."""
+    """The subscription that decides the learner's state: one that gives access if any (a learner may
+    hold two live ones, e.g. an active one and a newer checkout left incomplete), else the newest live
+    one, else the latest ended one. (A late event can create the row of an old, ended subscription
+    after a newer one: it must not win.) One query; the access policy caches the answer per request."""
     if not user.is_authenticated:
         return None
+    from .access import FULL_ACCESS, subscription_state
+
     ended = Case(
         When(Q(status__in=Subscription.FINAL_STATUSES) | Q(ended_at__isnull=False), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
-    return Subscription.objects.filter(user=user).order_by(ended, "-created_at", "-id").first()
+    subscriptions = list(Subscription.objects.filter(user=user).order_by(ended, "-created_at", "-id"))
+    now = timezone.now()
+    for subscription in subscriptions:
+        if subscription_state(subscription, now=now) in FULL_ACCESS:
+            return subscription
+    return subscriptions[0] if subscriptions else None
 
 
 def trial_conversion_invoice(*, subscription: Subscription) -> Invoice | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import re
 
@@ -323,7 +324,9 @@ def subscription_sync(
         newer = stripe_time > subscription.synced_at_stripe or (
             stripe_time == subscription.synced_at_stripe and rank >= subscription.synced_rank
         )
-        if not (created or newer):
+        # canceled and incomplete_expired are terminal in Stripe: a later-stamped live snapshot is stale.
+        reopened = not created and subscription.is_final and rank < FINAL_RANK
+        if not (created or newer) or reopened:
             return subscription
         was_final = not created and subscription.is_final
         was_past_due = subscription.status == "past_due"
@@ -494,8 +497,23 @@ def invoice_sync(*, data: dict, stripe_time: int, paid: bool | None = None) -> t
             Refund.objects.filter(stripe_charge_id=invoice.stripe_charge_id, invoice__isnull=True).update(
                 invoice=invoice
             )
-            _recount_refunded(invoice)
+            _recount_refunded(invoice, reported=_refunded_reported(charge_id=invoice.stripe_charge_id))
+            if invoice.user_id:
+                # So is a dispute opened on the charge before the invoice's event came.
+                Dispute.objects.filter(stripe_charge_id=invoice.stripe_charge_id, user__isnull=True).update(
+                    user_id=invoice.user_id
+                )
     return invoice, before != "paid" and invoice.status == "paid"
+
+
+def _refunded_reported(*, charge_id: str) -> int:
+    """The largest amount_refunded a stored charge.refunded event reported for the charge. Since API
+    2022-11-15 a charge's refunds list is not included, so for a refund seen before its invoice's event
+    that total is all there is to go on."""
+    amounts = WebhookEvent.objects.filter(type="charge.refunded", payload__data__object__id=charge_id).values_list(
+        "payload__data__object__amount_refunded", flat=True
+    )
+    return max((a for a in amounts if isinstance(a, int) and not isinstance(a, bool)), default=0)
 
 
 def _recount_refunded(invoice: Invoice, *, reported: int = 0) -> None:
@@ -608,6 +626,35 @@ def dispute_record(*, data: dict) -> Dispute:
 # ---- webhooks ---------------------------------------------------------------------------------
 
 
+def _event_check(event) -> dict:
+    """A verified body must still look like a Stripe event before we store it: a JSON object with a short
+    string id and type, an integer `created` (what ordering relies on) and a `data.object`."""
+    if not isinstance(event, dict):
+        raise WebhookRejected("Not an event: the body is not a JSON object.")
+    event_id, type_, created = event.get("id"), event.get("type"), event.get("created")
+    for name, value in (("id", event_id), ("type", type_)):
+        if not isinstance(value, str) or not 0 < len(value) <= 100:
+            raise WebhookRejected(f"Not an event: no usable {name}.")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created < 2**53:
+        raise WebhookRejected("Not an event: no integer 'created'.")
+    obj = event["data"].get("object") if isinstance(event.get("data"), dict) else None
+    if not obj or not isinstance(obj, dict | str):
+        raise WebhookRejected("Not an event: no data.object.")
+    if type_ in _HANDLERS and isinstance(obj, dict) and not isinstance(obj.get("id"), str):
+        raise WebhookRejected(f"Not an event: the {type_} object has no id.")
+    return event
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
     """Verify Stripe's signature and store the event once; processing runs in a Celery task after commit."""
     from . import tasks
@@ -615,22 +662,21 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set.")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        # PostgreSQL's jsonb cannot hold NUL characters; the rest of the event still counts.
+        event_dict = _without_nul(_event_check(json.loads(payload)))
+    except (ValueError, RecursionError, stripe.SignatureVerificationError) as exc:  # bad UTF-8 is a ValueError
         raise WebhookRejected(str(exc)) from exc
-    event_dict = event.to_dict()
-    if not event_dict.get("id") or not event_dict.get("type"):
-        raise WebhookRejected("Not an event.")
     with transaction.atomic():
         stored, created = WebhookEvent.objects.get_or_create(
             stripe_event_id=event_dict["id"],
-            defaults={
-                "type": event_dict["type"],
-                "stripe_created": int(event_dict.get("created") or 0),
-                "payload": event_dict,
-            },
+            defaults={"type": event_dict["type"], "stripe_created": event_dict["created"], "payload": event_dict},
         )
-        if created or stored.status == WebhookEvent.Status.FAILED:
+        # A redelivery of an event not yet done queues it again: the first task message may have been lost
+        # (broker down after the row was stored). Running it twice is safe: processing locks the row.
+        if created or stored.status in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
             transaction.on_commit(lambda: tasks.process_webhook_event.delay(stored.pk))
     return stored, created
 
@@ -673,20 +719,30 @@ def _dispatch(event: WebhookEvent) -> _Outcome:
     handler = _HANDLERS.get(event.type)
     if handler is None:
         return _Outcome("Unknown event type: stored and ignored.", ignored=True)
-    return handler((event.payload.get("data") or {}).get("object") or {}, event)
+    obj = (event.payload.get("data") or {}).get("object") or {}
+    at = event.stripe_created
+    if isinstance(obj, str):
+        # Only a reference, not the snapshot: read the object as Stripe has it now (a fresh read, so
+        # it is at least as new as the event). A read that fails raises, and the task retries.
+        ref = obj
+        obj = gateway.event_object_retrieve(event_type=event.type, object_id=ref)
+        if obj is None:
+            return _Outcome(f"Stripe does not know {ref}: nothing changed.")
+        at = max(at, int(timezone.now().timestamp()))
+    return handler(obj, event, at)
 
 
-def _on_subscription(obj: dict, event: WebhookEvent) -> _Outcome:
-    subscription = subscription_sync(data=obj, stripe_time=event.stripe_created)
+def _on_subscription(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    subscription = subscription_sync(data=obj, stripe_time=at)
     if subscription is None:
         return _Outcome(f"Subscription {obj.get('id')} belongs to no customer we know: nothing changed.")
-    if subscription.synced_at_stripe != event.stripe_created:
+    if subscription.synced_at_stripe != at:
         return _Outcome(f"Older than the state we have for {subscription.stripe_subscription_id}: nothing changed.")
     return _Outcome(f"{subscription.stripe_subscription_id} is now {subscription.status}.")
 
 
-def _on_trial_will_end(obj: dict, event: WebhookEvent) -> _Outcome:
-    subscription = subscription_sync(data=obj, stripe_time=event.stripe_created)
+def _on_trial_will_end(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    subscription = subscription_sync(data=obj, stripe_time=at)
     if subscription is None:
         return _Outcome("Unknown subscription: nothing sent.")
     if subscription.is_final or subscription.cancel_at_period_end:
@@ -699,7 +755,7 @@ def _on_trial_will_end(obj: dict, event: WebhookEvent) -> _Outcome:
     return _Outcome(f"Trial-ending reminder sent to {subscription.user.email}.")
 
 
-def _on_checkout_completed(obj: dict, event: WebhookEvent) -> _Outcome:
+def _on_checkout_completed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     checkout_id = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("checkout_id")
     checkout = None
     if checkout_id and str(checkout_id).isdigit():
@@ -717,7 +773,7 @@ def _on_checkout_completed(obj: dict, event: WebhookEvent) -> _Outcome:
     if data is None:
         return _Outcome(f"Stripe does not know {subscription_id}.")
     subscription = subscription_sync(
-        data=data, stripe_time=max(event.stripe_created, int(timezone.now().timestamp())), user=checkout.user
+        data=data, stripe_time=max(at, int(timezone.now().timestamp())), user=checkout.user
     )
     note = ""
     if checkout.with_trial:
@@ -748,16 +804,16 @@ def _claim_trial(*, checkout: Checkout, subscription: Subscription, data: dict) 
     return ""
 
 
-def _on_invoice_paid(obj: dict, event: WebhookEvent) -> _Outcome:
-    invoice, became_paid = invoice_sync(data=obj, stripe_time=event.stripe_created, paid=True)
+def _on_invoice_paid(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    invoice, became_paid = invoice_sync(data=obj, stripe_time=at, paid=True)
     if became_paid and invoice.amount_paid > 0 and invoice.user:
         emails.send(template="receipt", to=[invoice.user.email], context={"invoice": invoice, "user": invoice.user})
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} paid; receipt sent.")
     return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}.")
 
 
-def _on_invoice_failed(obj: dict, event: WebhookEvent) -> _Outcome:
-    invoice, _ = invoice_sync(data=obj, stripe_time=event.stripe_created)
+def _on_invoice_failed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    invoice, _ = invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
     emails.send(
@@ -773,8 +829,8 @@ def _on_invoice_failed(obj: dict, event: WebhookEvent) -> _Outcome:
     return _Outcome(f"Payment failed for {invoice.stripe_invoice_id}; learner told how to update the card.")
 
 
-def _on_action_required(obj: dict, event: WebhookEvent) -> _Outcome:
-    invoice, _ = invoice_sync(data=obj, stripe_time=event.stripe_created)
+def _on_action_required(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    invoice, _ = invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
     emails.send(
@@ -785,19 +841,28 @@ def _on_action_required(obj: dict, event: WebhookEvent) -> _Outcome:
     return _Outcome(f"3-D Secure confirmation link sent for {invoice.stripe_invoice_id}.")
 
 
-def _on_invoice_other(obj: dict, event: WebhookEvent) -> _Outcome:
-    invoice, _ = invoice_sync(data=obj, stripe_time=event.stripe_created)
+def _on_invoice_other(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    invoice, _ = invoice_sync(data=obj, stripe_time=at)
     return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}.")
 
 
-def _on_charge_refunded(obj: dict, event: WebhookEvent) -> _Outcome:
+def _on_charge_refunded(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice = charge_refunded_sync(data=obj)
     if invoice is None:
         return _Outcome(f"Charge {obj.get('id')} is not on an invoice we know: nothing changed.")
     return _Outcome(f"Invoice {invoice.stripe_invoice_id}: {invoice.amount_refunded / 100:.2f} refunded.")
 
 
-def _on_dispute(obj: dict, event: WebhookEvent) -> _Outcome:
+def _on_customer_deleted(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    """Forget the mapping, so the learner's next sign-up creates a new Stripe customer instead of failing
+    on the deleted one. Stripe ends the customer's subscriptions with their own events."""
+    deleted, _ = Customer.objects.filter(stripe_customer_id=obj["id"]).delete()
+    if not deleted:
+        return _Outcome(f"Customer {obj['id']} is not one of ours: nothing changed.")
+    return _Outcome(f"Customer {obj['id']} deleted in Stripe: forgotten.")
+
+
+def _on_dispute(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     dispute = dispute_record(data=obj)
     return _Outcome(f"Dispute {dispute.stripe_dispute_id} flagged for staff.")
 
@@ -818,6 +883,7 @@ _HANDLERS = {
     "invoice.finalized": _on_invoice_other,
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute,
+    "customer.deleted": _on_customer_deleted,
 }
 
 
@@ -831,6 +897,22 @@ _COMPARED = (
     "ended_at",
     "past_due_since",
 )
+
+
+def _webhook_events_requeue(*, now: datetime.datetime) -> list[str]:
+    """A verified event is never lost: one whose task message vanished (status still received) or whose
+    retries ran out (failed) is queued again. Processing is idempotent, so a slow one running is harmless."""
+    from . import tasks
+
+    stuck = list(
+        WebhookEvent.objects.filter(
+            status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED],
+            received_at__lt=now - datetime.timedelta(minutes=10),
+        ).values_list("pk", flat=True)
+    )
+    for pk in stuck:
+        transaction.on_commit(lambda pk=pk: tasks.process_webhook_event.delay(pk))
+    return [f"{len(stuck)} unprocessed webhook event(s) queued again"] if stuck else []
 
 
 def subscriptions_reconcile(*, now: datetime.datetime | None = None) -> ReconciliationRun:
@@ -862,6 +944,7 @@ def subscriptions_reconcile(*, now: datetime.datetime | None = None) -> Reconcil
         if changes:
             run.repaired += 1
             lines.append(f"{subscription.stripe_subscription_id} ({subscription.user.email}): " + "; ".join(changes))
+    lines += _webhook_events_requeue(now=now)
     run.report = "\n".join(lines) or "No drift."
     run.finished_at = timezone.now()
     run.save()
