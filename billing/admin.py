@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.shortcuts import render
+from django.utils import timezone
 
-from . import gateway, services
+from . import access, gateway, services
 from .forms import RefundForm
 from .models import (
     Checkout,
@@ -61,6 +62,7 @@ class SubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "user",
         "stripe_subscription_id",
+        "access_state",
         "status",
         "trial_end",
         "current_period_end",
@@ -68,6 +70,13 @@ class SubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "cancel_at_period_end", "ends_for_completion"]
     search_fields = ["user__email", "stripe_subscription_id", "stripe_customer_id"]
+    readonly_fields = ["access_state"]
+
+    @admin.display(description="Access (what the learner gets now)")
+    def access_state(self, obj) -> str:
+        # Stripe's raw status can differ from what it grants (a running trial reported as incomplete,
+        # a past_due within its grace days): staff see the access policy's own answer beside it.
+        return access.subscription_state(obj, now=timezone.now()).label
 
 
 @admin.register(Invoice)
