@@ -35,13 +35,40 @@ def __mooc_make_otter(public_tests):
         return data
 
     def _same(a, b):
+        # The same tolerances as the grader's own comparison (grading/engine.py values_equal), so that
+        # this feedback never calls "wrong" a value the grader accepts.
+        import math
         try:
             import numpy as np
-            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-                return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, equal_nan=True))
+        except ImportError:
+            np = None
+        if np is not None and (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
+            try:
+                a, b = np.asarray(a), np.asarray(b)
+                if a.shape != b.shape:
+                    return False
+                if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+                    return bool(np.allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=True))
+                return bool(np.array_equal(a, b))
+            except Exception:
+                return False
+        if np is not None:
+            a = a.item() if isinstance(a, np.generic) else a
+            b = b.item() if isinstance(b, np.generic) else b
+        if isinstance(a, bool) or isinstance(b, bool):
+            return type(a) is type(b) and a == b
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            if isinstance(a, float) or isinstance(b, float):
+                return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-8)
+            return a == b
+        if isinstance(a, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+        if isinstance(a, dict):
+            return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        try:
+            return type(a) is type(b) and bool(a == b)
         except Exception:
-            pass
-        return a == b
+            return False
 
     class Notebook:
         def __init__(self, *args, **kwargs):

@@ -61,7 +61,7 @@ def notebook_parse(data: bytes, *, limit_bytes: int) -> dict:
     if not data.strip():
         raise NotebookRejected("The file is empty.")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # Windows editors may start the file with a byte-order mark
     except UnicodeDecodeError as exc:
         raise NotebookRejected(
             f"The file is not UTF-8 text (bad byte at position {exc.start}); is it a notebook?"
@@ -84,6 +84,14 @@ def notebook_parse(data: bytes, *, limit_bytes: int) -> dict:
         raise NotebookRejected(
             f"Notebook format {major!r} is not supported; save it with Jupyter 4 or newer (nbformat 4)."
         )
+    if major == 4:
+        # Jupyter always writes metadata; hand-made and converted notebooks sometimes leave it out, and
+        # an empty one means the same.
+        raw.setdefault("metadata", {})
+        for cell in raw.get("cells") if isinstance(raw.get("cells"), list) else []:
+            if isinstance(cell, dict):
+                cell.setdefault("metadata", {})
+        text = json.dumps(raw)
     try:
         notebook = nbformat.reads(text, as_version=4)  # converts nbformat 3 notebooks
         nbformat.validate(notebook)
@@ -102,6 +110,7 @@ def notebook_check_belongs(notebook: dict, *, assignment_slug: str, starter: dic
     """Refuse a notebook made for another assignment (by its metadata, or by sharing no cell with the starter)."""
     mooc = (notebook.get("metadata") or {}).get("mooc") or {}
     declared = mooc.get("assignment") if isinstance(mooc, dict) else None
+    declared = declared if isinstance(declared, str) else None
     if declared and declared != assignment_slug:
         raise NotebookRejected(f"This notebook belongs to the assignment “{declared}”, not this one.")
     starter_keys = {cell_key(c) for c in starter.get("cells", [])} - {None}

@@ -14,6 +14,16 @@ from . import compat, engine
 from .spec import TestSpec, cell_key, cell_role, cell_source, source_hash
 
 CELL_OUTPUT_CAP = 20_000  # characters of text output kept per cell for feedback
+STOP_REASONS = {
+    "timeout": "ran out of time",
+    "memory": "ran out of memory",
+    "died": "ended the kernel (it exited or crashed)",
+    # The kernel answered with something malformed: typically a cell replaced a module the kernel
+    # itself relies on to send its messages.
+    "protocol_violation": "broke the kernel's connection to the grader (did it replace json or a module "
+    "the kernel itself uses?)",
+}
+AFTER_HIDDEN_NOTE = "This test failed. Details are not shown because hidden tests ran before it."
 
 
 @dataclasses.dataclass
@@ -39,6 +49,7 @@ class TestReport:
     message: str = ""
     hint: str = ""
     value: Any = None  # expr tests during a self-check: the reference value
+    learner_message: str | None = None  # set when `message` may carry what hidden tests sent in
 
     def for_learner(self) -> dict:
         """What the learner may see: hidden tests by name and hint only."""
@@ -46,7 +57,8 @@ class TestReport:
         if self.status == "manual":
             message = "Graded by staff."
         else:
-            message = self.message if not hidden else ("" if self.passed else self.hint or "This hidden test failed.")
+            message = self.message if self.learner_message is None else self.learner_message
+            message = message if not hidden else ("" if self.passed else self.hint or "This hidden test failed.")
         return {
             "name": self.name,
             "passed": self.passed,
@@ -100,7 +112,9 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
             try:
                 passed = engine.values_equal(outcome.value, expected)
                 if not passed:
-                    detail = f"expected {engine.describe_value(expected)}, got {engine.describe_value(outcome.value)}"
+                    want, got = engine.describe_value(expected), engine.describe_value(outcome.value)
+                    # Arrays are described by shape and dtype: "expected X, got X" would read as a grader bug.
+                    detail = f"expected {want}, got {got}" if want != got else f"expected {want} with other values"
             except Exception as exc:  # noqa: BLE001 - a learner value that cannot even be compared fails the test
                 passed, detail = False, f"your value could not be compared ({type(exc).__name__})"
     return TestReport(
@@ -177,12 +191,30 @@ def grade_notebook(
 
     hidden_ran = False  # once a hidden test has called into the kernel, later output could echo its inputs
 
-    def run_tests_for(key: str | None) -> None:
+    def run_pending(spec: TestSpec) -> None:
         nonlocal hidden_ran
+        # Marked as run only once it finished: a test during which the kernel died stays pending and
+        # is reported as "not run" below.
+        report = _run_one(kernel, spec, collect_expected=collect_expected)
+        if hidden_ran and not collect_expected and not report.passed:
+            # The learner's code has seen a hidden test's inputs: what it raises or returns now could
+            # echo them, so a failure's details go to staff only.
+            report.learner_message = spec.failure_message or AFTER_HIDDEN_NOTE
+        reports[spec.name] = report
+        del pending[spec.name]
+        hidden_ran = hidden_ran or (spec.visibility == "hidden" and spec.kind != "manual")
+
+    def run_tests_for(key: str | None) -> None:
         for spec in by_cell.get(key, []) if key else []:
             if spec.name in pending:
-                reports[spec.name] = _run_one(kernel, pending.pop(spec.name), collect_expected=collect_expected)
-                hidden_ran = hidden_ran or (spec.visibility == "hidden" and spec.kind != "manual")
+                run_pending(spec)
+
+    def cell_error(result) -> str:
+        if result.status != "error":
+            return ""
+        if hidden_ran and not collect_expected:  # the exception's name and text are the learner's, like output
+            return "Error not shown: hidden tests ran before this cell."
+        return f"{result.ename}: {result.evalue}"
 
     def visible(outputs: list[dict]) -> list[dict]:
         if hidden_ran and not collect_expected:
@@ -201,16 +233,20 @@ def grade_notebook(
             session.run_cell(compat.otter_shim_source(tests))
         for index, cell in enumerate(notebook.get("cells", [])):
             key = cell_key(cell)
-            if cell.get("cell_type") != "code":
+            # A locked code cell turned into Markdown or raw text is a changed locked cell, not a skipped one.
+            is_code = cell.get("cell_type") == "code"
+            locked_code = key in locked_hashes and released.get(key, {}).get("cell_type", "code") == "code"
+            if not is_code and not locked_code:
                 continue
             if stopped:
                 cells.append(CellReport(index=index, key=key, status="skipped", outputs=[]))
                 continue
             source = cell_source(cell)
             replaced = False
-            if key in locked_hashes and source_hash(source) != locked_hashes[key]:
+            if key in locked_hashes and (source_hash(source) != locked_hashes[key] or is_code != locked_code):
+                # Changed text or a changed cell type: the released cell runs instead (nothing, if it was text).
                 flags.append(f"locked_cell_modified:{key}")
-                source, replaced = cell_source(released[key]) if key in released else "", True
+                source, replaced = cell_source(released[key]) if locked_code else "", True
             role = cell_role(released.get(key, {})) if key in released else cell_role(cell)
             if role == "test":
                 # A placeholder for tests (nbgrader's public asserts, Otter's grader.check): its released
@@ -241,7 +277,7 @@ def grade_notebook(
                     status=result.status,
                     outputs=visible(result.outputs),
                     duration_s=round(result.duration_s, 3),
-                    error=f"{result.ename}: {result.evalue}" if result.status == "error" else "",
+                    error=cell_error(result),
                     replaced=replaced,
                 )
             )
@@ -253,15 +289,17 @@ def grade_notebook(
             if result.status == "died" or session_status != "ok":
                 # The kernel is gone (a timeout it did not recover from, out of memory, a crash): what
                 # it defined is lost, so later cells and tests cannot run.
-                reason = {"timeout": "ran out of time", "memory": "ran out of memory"}.get(session_status, "stopped")
+                reason = STOP_REASONS.get(session_status, "stopped")
                 stopped = f"cell {index + 1} {reason}"
                 continue
             run_tests_for(key)
         if not stopped:
-            for name in list(pending):
-                reports[name] = _run_one(kernel, pending.pop(name), collect_expected=collect_expected)
+            for spec in list(pending.values()):
+                run_pending(spec)
     except engine.KernelGone as exc:
-        stopped = stopped or f"the kernel stopped while a test was running ({exc})"
+        status = getattr(session, "status", "ok")
+        detail = f"your code {STOP_REASONS[status]}" if status in STOP_REASONS else str(exc)
+        stopped = stopped or f"the kernel stopped while a test was running: {detail}"
 
     for name, spec in list(pending.items()):
         reports[name] = TestReport(

@@ -87,12 +87,15 @@ def load_npy(buf: bytes, *, max_bytes: int):
         raise TransferError("malformed array data") from exc
     if dtype.hasobject or dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.fields is not None:
         raise TransferError(f"cannot transfer ndarray of dtype {dtype}")
-    count = 1
+    count = extent = 1
     for dim in shape:
         if type(dim) is not int or dim < 0:
             raise TransferError("malformed array shape")
         count *= dim
-    if count > max_bytes:
+        # An empty array may claim any other dimension ((10**9, 0) costs no bytes), but iterating over
+        # it or calling tolist() on the trusted side would cost as much as a full one: bound both.
+        extent *= max(dim, 1)
+    if count > max_bytes or extent * max(dtype.itemsize, 1) > max_bytes:
         raise TransferError("array larger than the answer limit")
     data = memoryview(buf)[f.tell() :]
     if len(data) != count * dtype.itemsize:

@@ -1,12 +1,14 @@
 """The trusted side: tests run outside the learner's namespace, learner values arrive as data."""
 
+import json
+
 import numpy as np
 import pytest
 
 from grading import engine
 from grading.pipeline import grade_notebook
 from grading.spec import TestSpec, locked_cell_hashes
-from tests.grading.fakes import FakeSession
+from tests.grading.fakes import FakeAnswer, FakeSession
 
 
 def _nb(*cells):
@@ -111,6 +113,17 @@ def test_expr_tests_compare_with_the_reference_value():
     assert wrong.tests[1].message == "expected 256, got 32"
 
 
+def test_an_array_of_the_right_shape_with_wrong_values_is_not_described_as_the_expected_one():
+    notebook = _nb("import numpy as np\ndef f():\n    return np.array([np.nan, np.inf])")
+    tests = [
+        TestSpec(
+            name="arr", points=1, kind="expr", code="f()", expected=engine.encode_value(np.ones(2)), has_expected=True
+        )
+    ]
+    report = _grade(notebook, tests)
+    assert report.tests[0].message == "expected array of shape (2,), dtype float64 with other values"
+
+
 def test_hidden_tests_show_name_and_hint_only():
     tests = [
         TestSpec(
@@ -183,6 +196,9 @@ def test_manual_tests_are_not_scored():
         (float("nan"), float("nan"), True),
         (True, 1, False),
         (3, 3.0000001, True),
+        (np.complex128(0.5 + 1000j), 0.5, False),
+        (0.5, np.complex128(0.5 + 0j), True),
+        (np.array([0.5 + 1j]), np.array([0.5]), False),
         ("a", "a", True),
     ],
 )
@@ -239,6 +255,27 @@ def test_otter_notebooks_run_unchanged_and_check_prints_public_feedback_only():
     assert "q1 results: All test cases passed!" in fixed.cells[2].outputs[0]["text"]
 
 
+def test_otter_feedback_accepts_what_the_grader_accepts():
+    """grader.check compared expression tests with ==: a value off in the last digits (another but
+    equivalent formula) was called wrong in the feedback while the grader itself gave the points."""
+    starter = _nb(
+        ("import otter\ngrader = otter.Notebook()", {"role": "test"}),
+        "x = 0.1 + 0.2",
+        ('grader.check("q1")', {"role": "test"}),
+    )
+    tests = [
+        TestSpec(name="q1-float", points=1, kind="expr", code="x", question="q1", expected=0.3, has_expected=True),
+        TestSpec(
+            name="q1-list", points=1, kind="expr", code="[x, 2]", question="q1", expected=[0.3, 2], has_expected=True
+        ),
+    ]
+    report = _grade(starter, tests)
+    assert [t.passed for t in report.tests] == [True, True]
+    assert "q1 results: All test cases passed!" in report.cells[2].outputs[0]["text"]
+    wrong = _grade(_nb(starter["cells"][0]["source"], "x = 0.31", 'grader.check("q1")'), tests, starter=starter)
+    assert "q1-float: wrong value" in wrong.cells[2].outputs[0]["text"]
+
+
 def test_a_lying_kernel_cannot_make_the_worker_import_a_module_or_exit(monkeypatch):
     kernel = engine.Kernel(FakeSession())
     monkeypatch.setattr(kernel, "describe", lambda names: dict.fromkeys(names, "module:numpy.f2py.__main__"))
@@ -282,3 +319,94 @@ def test_missing_and_duplicated_locked_cells_are_flagged():
     twice = {**starter, "cells": starter["cells"] + [starter["cells"][0]]}
     duplicated = _grade(twice, [TestSpec(name="t", points=1, code="assert x == 1")], starter=starter)
     assert "locked_cell_duplicated:c0" in duplicated.flags
+
+
+class _DiesOnCall(FakeSession):
+    """A kernel that exits while a test calls into it (os._exit in the learner's function)."""
+
+    status = "ok"
+
+    def call(self, name, args=(), kwargs=None):
+        if name.startswith("__mooc"):
+            return super().call(name, args, kwargs)
+        self.status = "died"
+        return FakeAnswer(False, error="kernel died (died)")
+
+
+@pytest.mark.parametrize("after", [None, "c0"])
+def test_a_test_during_which_the_kernel_dies_is_reported_as_not_run(after):
+    notebook = _nb("def f():\n    import os\n    os._exit(0)")
+    tests = [
+        TestSpec(name="first", points=1, code="assert f() == 1", after=after),
+        TestSpec(name="second", points=1, code="assert f() == 1"),
+    ]
+    report = grade_notebook(
+        _DiesOnCall(), starter=notebook, tests=tests, locked_hashes={}, notebook=notebook, collect_expected=False
+    )
+    assert [(t.name, t.status) for t in report.tests] == [("first", "not_run"), ("second", "not_run")]
+    assert report.score == 0 and "kernel stopped" in report.tests[0].message
+
+
+def test_failure_details_after_a_hidden_test_do_not_echo_its_inputs():
+    keeps = (
+        "seen = []\ndef f(v):\n    seen.append(v)\n"
+        "    if len(seen) > 1:\n        raise ValueError(f'inputs {seen}')\n    return v"
+    )
+    notebook = _nb(keeps, ("", {"role": "test"}), "raise ValueError(f'cell {seen}')")
+    tests = [
+        TestSpec(name="secret", points=1, code="assert f(424242) == 424242", after="c1", visibility="hidden"),
+        TestSpec(name="public", points=1, code="assert f(1) == 1"),
+        TestSpec(name="named", points=1, code="assert f(2) == 2", failure_message="f(2) should be 2."),
+    ]
+    report = _grade(notebook, tests)
+    learner = [t.for_learner() for t in report.tests]
+    shown = str(learner) + str([(c.outputs, c.error) for c in report.cells])
+    assert "424242" not in shown, shown
+    assert learner[1]["message"].startswith("This test failed. Details are not shown")
+    assert learner[2]["message"] == "f(2) should be 2."
+    assert "424242" in report.tests[1].message  # staff still see the full text
+
+
+def test_an_empty_array_does_not_pass_allclose_or_isclose_vacuously():
+    notebook = _nb("import numpy as np\ndef f(x):\n    return np.zeros((0, 1, 1))")
+    tests = [
+        TestSpec(name="allclose", points=1, code="import numpy as np\nassert np.allclose(f(1.0), [0.5, 0.7])"),
+        TestSpec(name="from", points=1, code="from numpy import allclose\nassert allclose(f(1.0), [[0.5]])"),
+        TestSpec(name="learner_np", points=1, code="assert np.all(np.isclose(f(1.0), [0.5, 0.7]))"),
+        TestSpec(name="empty", points=1, code="import numpy as np\nassert np.allclose(f(1.0), np.ones((0, 1, 1)))"),
+    ]
+    report = _grade(notebook, tests)
+    assert [t.passed for t in report.tests] == [False, False, False, True]
+
+
+def test_a_locked_cell_whose_type_changed_is_flagged_and_runs_as_released():
+    starter = _nb(("LIMIT = 10", {"locked": True}), "def f():\n    return LIMIT\n")
+    submitted = _nb(("LIMIT = 10", {"locked": True}), "def f():\n    return LIMIT\n")
+    submitted["cells"][0]["cell_type"] = "markdown"
+    report = _grade(submitted, [TestSpec(name="limit", points=1, code="assert f() == 10")], starter=starter)
+    assert report.tests[0].passed
+    assert "locked_cell_modified:c0" in report.flags and report.cells[0].replaced
+    text = {**starter, "cells": [{"cell_type": "markdown", "metadata": {"mooc": {"key": "m", "locked": True}},
+                                   "source": "Read me: LIMIT = 5"}, *starter["cells"]]}  # fmt: skip
+    as_code = json.loads(json.dumps(text))
+    as_code["cells"][0].update(cell_type="code", outputs=[], execution_count=None)
+    report = _grade(as_code, [TestSpec(name="limit", points=1, code="assert f() == 10")], starter=text)
+    assert report.tests[0].passed and "locked_cell_modified:m" in report.flags
+    assert all(c.key != "m" or c.status != "error" for c in report.cells)  # the text is not run as code
+
+
+def test_tests_after_a_reset_of_the_namespace_still_run():
+    """`%reset -f` (or deleting every global) after a test removes the grader's helpers from the kernel."""
+    notebook = _nb(
+        "def f():\n    return 1",
+        ("", {"role": "test"}),
+        "for k in list(globals()):\n    if k.startswith('__mooc'):\n        del globals()[k]",
+        "def g():\n    return 2",
+    )
+    tests = [
+        TestSpec(name="f", points=1, code="assert f() == 1", after="c1"),
+        TestSpec(name="g", points=1, code="assert g() == 2"),
+        TestSpec(name="mirror", points=1, code="h = g\ndel g\nassert h() == 2"),
+    ]
+    report = _grade(notebook, tests)
+    assert [t.passed for t in report.tests] == [True, True, True], [t.message for t in report.tests]

@@ -88,3 +88,34 @@ def test_storage_is_by_content_and_write_once(settings, tmp_path):
 )
 def test_valid_json_that_is_not_storable_text_is_refused(data, message):
     _reject(data, message)
+
+
+def test_unusual_but_valid_notebooks_are_accepted():
+    """A byte-order mark, missing metadata, nbformat 4.5 cell ids (duplicated too), outputs, attachments,
+    raw and Markdown-only cells, another language's kernelspec, CRLF line endings, odd metadata values."""
+    base = json.loads(as_bytes(SIGMOID_STARTER))
+    assert notebook_parse(b"\xef\xbb\xbf" + as_bytes(base), limit_bytes=LIMIT)["cells"]
+    bare = json.loads(json.dumps(base))
+    del bare["metadata"]
+    for cell in bare["cells"]:
+        del cell["metadata"]
+    assert len(notebook_parse(as_bytes(bare), limit_bytes=LIMIT)["cells"]) == 4
+    rich = json.loads(json.dumps(base))
+    rich["nbformat_minor"] = 5
+    for index, cell in enumerate(rich["cells"]):
+        cell["id"] = "same" if index < 2 else f"id-{index}"
+    rich["cells"][0]["attachments"] = {"a.png": {"image/png": "iVBORw0KGgo="}}
+    rich["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["hi\r\n"]}]
+    rich["cells"].append({"cell_type": "raw", "id": "raw", "metadata": {}, "source": "raw\r\ntext"})
+    rich["metadata"] = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}, "mooc": "odd"}
+    parsed = notebook_parse(json.dumps(rich, indent=1).replace("\n", "\r\n").encode(), limit_bytes=LIMIT)
+    assert [c["cell_type"] for c in parsed["cells"]] == ["markdown", "code", "code", "code", "raw"]
+    notebook_check_belongs(parsed, assignment_slug="sigmoid", starter=SIGMOID_STARTER)
+    markdown_only = notebook("#md # Only text")
+    assert notebook_parse(as_bytes(markdown_only), limit_bytes=LIMIT)["cells"][0]["cell_type"] == "markdown"
+
+
+def test_a_non_text_assignment_declaration_is_ignored():
+    nb = json.loads(as_bytes(SIGMOID_STARTER))
+    nb["metadata"]["mooc"] = {"assignment": ["other"]}
+    notebook_check_belongs(nb, assignment_slug="sigmoid", starter=SIGMOID_STARTER)  # matched by its cells

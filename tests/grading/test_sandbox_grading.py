@@ -106,6 +106,8 @@ CHEATS = {
         "open('/tmp/results.json', 'w').write('{\"score\": 3, \"max_score\": 3}')"
     ),
     "exit before the tests": "def sigmoid(z):\n    return z\nimport os\nos._exit(0)",
+    "an empty array that numpy broadcasts against anything": "def sigmoid(z):\n    return np.zeros((0, 1, 1))",
+    "an empty array with a huge other dimension": "def sigmoid(z):\n    return np.empty((10**9, 0))",
     "grader helpers replaced": (
         "def sigmoid(z):\n    return z\n"
         "def __mooc_describe(names):\n    return {n: 'value' for n in names}\n"
@@ -120,6 +122,56 @@ def test_tampering_never_raises_the_score(name):
     submission = _submit(assignment, _solution_with(CHEATS[name]))
     assert submission.status == "graded"
     assert submission.score == 0, [(t["name"], t["message"]) for t in submission.latest_run.tests]
+
+
+def test_a_kernel_that_exits_during_a_test_is_graded_with_a_clear_message():
+    assignment = make_assignment()
+    submission = _submit(assignment, _solution_with("import os\ndef sigmoid(z):\n    os._exit(0)"))
+    assert submission.status == "graded" and submission.score == 0
+    assert [t["status"] for t in submission.latest_run.tests] == ["not_run", "not_run"]
+    message = submission.latest_run.tests[0]["message"]
+    assert "the kernel stopped while a test was running: your code ended the kernel" in message
+
+
+def test_a_kernel_broken_by_a_patched_json_module_is_reported_clearly():
+    assignment = make_assignment()
+    patched = "import json\njson.dumps = lambda *a, **k: '{}'\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))"
+    submission = _submit(assignment, _solution_with(patched))
+    assert submission.status == "graded" and submission.score == 0
+    assert "replace json" in submission.latest_run.tests[0]["message"]
+
+
+def test_hidden_inputs_do_not_come_back_through_later_feedback():
+    """A learner function that keeps its arguments and raises or returns them later: a public test or a
+    cell after a hidden test must not carry the hidden test's inputs to the learner."""
+    tests = [
+        TestSpec(name="hidden_first", points=2, visibility="hidden", after="cell-2", hint="Try negative inputs.",
+                 code="import numpy as np\nassert np.isclose(sigmoid(-7.654321), 1 / (1 + np.exp(7.654321)))"),
+        TestSpec(name="public_raise", points=1, code="assert abs(sigmoid(0.0) - 0.5) < 1e-9"),
+        TestSpec(name="public_value", points=1, code="got = sigmoid(1.0)\nassert got == 0.7310585786300049, got"),
+    ]  # fmt: skip
+    assignment = make_assignment(tests=tests)
+    keeper = (
+        "seen = []\ndef sigmoid(z):\n    seen.append(repr(z))\n    if z == 0.0:\n        raise ValueError(seen)\n"
+        "    return 'seen ' + ','.join(seen) if z == 1.0 else 1 / (1 + np.exp(-z))"
+    )
+    nb = notebook("#md # Sigmoid", "import numpy as np", keeper, "raise ValueError(seen)", "print(seen)")
+    submission = _submit(assignment, nb)
+    assert submission.status == "graded" and submission.score == 2
+    run = submission.latest_run
+    learner_view = json.dumps([{k: v for k, v in t.items() if k != "staff_message"} for t in run.tests])
+    assert "7.654321" not in learner_view + json.dumps(run.cells)
+    assert "7.654321" in run.tests[1]["staff_message"]  # staff still see what happened
+
+
+def test_a_reset_namespace_after_a_test_does_not_fail_later_tests():
+    """`%reset -f` also removes the grader's helpers from the kernel; they are put back."""
+    first = TestSpec(name="first", points=1, after="cell-2", code="assert abs(sigmoid(0.0) - 0.5) < 1e-9")
+    later = TestSpec(name="later", points=1, code="assert abs(sigmoid(2.0) - 0.8807970779778823) < 1e-9")
+    assignment = make_assignment(tests=[first, later])
+    reset = "%reset -f\nimport numpy as np\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))"
+    submission = _submit(assignment, _solution_with(reset))
+    assert submission.score == 2, [t["message"] for t in submission.latest_run.tests]
 
 
 def test_infinite_loop_and_memory_bomb_end_as_results_not_hangs():

@@ -105,6 +105,14 @@ def test_npy_header_claiming_a_huge_shape_is_rejected_without_allocating():
     assert time.monotonic() - t0 < 0.5
 
 
+def test_empty_array_claiming_a_huge_other_dimension_is_rejected():
+    # (10**9, 0) has no bytes, but list(a) or a.tolist() in a test would build 10**9 objects in the worker.
+    assert load_npy(npy(np.empty((3, 0))), max_bytes=1_000).shape == (3, 0)
+    for shape in ((10**9, 0), (0, 10**9), (0, 5_000, 5_000)):
+        with pytest.raises(TransferError, match="larger than"):
+            load_npy(npy(np.empty(shape)), max_bytes=1_000_000)
+
+
 def test_object_and_structured_npy_are_rejected():
     obj = io.BytesIO()
     np.lib.format.write_array(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
