@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -37,6 +38,55 @@ def subscription_current(*, user) -> Subscription | None:
     return subscriptions[0] if subscriptions else None
 
 
+def trial_available(*, user) -> bool:
+    """Whether this learner may still start a free trial: one per account (the card is checked at
+    checkout). A visitor who is not signed in gets one with the account they create."""
+    if not getattr(user, "is_authenticated", False):
+        return True
+    return not TrialClaim.objects.filter(user=user).exists()
+
+
+def days_left(*, until: datetime.datetime, now: datetime.datetime) -> int:
+    """Whole days left until `until`, rounded up: a 7-day trial started a second ago has 7 days left,
+    and its last hours count as 1 day. Never negative."""
+    seconds = (until - now).total_seconds()
+    return max(0, math.ceil(seconds / datetime.timedelta(days=1).total_seconds()))
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscribeOffer:
+    """What to offer a visitor or learner without full access: the active plan's price, and the free
+    trial when they can still have one. Pages show it next to locked content."""
+
+    plan: Plan
+    signed_in: bool
+    trial_available: bool
+    resubscribe: bool  # they had a subscription that ended
+
+    @property
+    def trial_days(self) -> int:
+        return self.plan.trial_days if self.trial_available else 0
+
+
+def subscribe_offer(*, user) -> SubscribeOffer | None:
+    """The offer for this user, or None when there is nothing to sell them (they have full access,
+    they are staff, or no plan is on sale)."""
+    from . import access
+
+    state = access.access_state(user)
+    if state in access.FULL_ACCESS:
+        return None
+    plan = plan_active()
+    if plan is None:
+        return None
+    return SubscribeOffer(
+        plan=plan,
+        signed_in=state is not access.AccessState.ANONYMOUS,
+        trial_available=plan.trial_days > 0 and trial_available(user=user),
+        resubscribe=state is access.AccessState.EXPIRED,
+    )
+
+
 def trial_conversion_invoice(*, subscription: Subscription) -> Invoice | None:
     """The first charge after the trial, when it is the only payment so far (the auto-refund case)."""
     if subscription.trial_end is None:
@@ -47,6 +97,44 @@ def trial_conversion_invoice(*, subscription: Subscription) -> Invoice | None:
         ).order_by("paid_at", "id")[:2]
     )
     return paid[0] if len(paid) == 1 and paid[0].amount_refunded == 0 else None
+
+
+def auto_refund_invoice(*, subscription: Subscription, now: datetime.datetime) -> Invoice | None:
+    """The payment a cancellation at `now` refunds: the first charge after the trial, within
+    BILLING_AUTO_REFUND_HOURS of it. None when cancelling just stops renewal at the period's end."""
+    from django.conf import settings
+
+    conversion = trial_conversion_invoice(subscription=subscription)
+    window = datetime.timedelta(hours=settings.BILLING_AUTO_REFUND_HOURS)
+    if conversion is not None and conversion.paid_at and now - conversion.paid_at <= window:
+        return conversion
+    return None
+
+
+def subscription_renews_at(*, subscription: Subscription, now: datetime.datetime) -> datetime.datetime | None:
+    """When the subscription next renews: the trial's end while trialing, else the period's end. It is
+    also when a subscription canceled at the period's end stops giving access."""
+    return subscription.trial_end if subscription.is_trialing(now) else subscription.current_period_end
+
+
+@dataclasses.dataclass
+class CancelPreview:
+    """What canceling now would do, for the confirmation page."""
+
+    subscription: Subscription
+    ends_at: datetime.datetime | None  # when access ends; now when the last payment is refunded
+    refund: Invoice | None
+
+
+def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPreview | None:
+    """None when the learner has nothing to cancel (no live subscription, or already set to end)."""
+    now = now or timezone.now()
+    subscription = subscription_current(user=user)
+    if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
+        return None
+    refund = auto_refund_invoice(subscription=subscription, now=now)
+    ends_at = now if refund else subscription_renews_at(subscription=subscription, now=now)
+    return CancelPreview(subscription=subscription, ends_at=ends_at, refund=refund)
 
 
 @dataclasses.dataclass
@@ -81,8 +169,8 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
     trial_days_left = next_charge_at = next_charge_cents = ends_at = grace_ends_at = None
     if subscription is not None and not subscription.is_final:
         if subscription.is_trialing(now):
-            trial_days_left = max(0, (subscription.trial_end - now).days)
-        renews_at = subscription.trial_end if subscription.is_trialing(now) else subscription.current_period_end
+            trial_days_left = days_left(until=subscription.trial_end, now=now)
+        renews_at = subscription_renews_at(subscription=subscription, now=now)
         if subscription.cancel_at_period_end:
             ends_at = renews_at
         else:
@@ -95,7 +183,7 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
         subscription=subscription,
         plan=plan,
         invoices=invoices,
-        trial_available=not TrialClaim.objects.filter(user=user).exists(),
+        trial_available=trial_available(user=user),
         trial_days_left=trial_days_left,
         next_charge_at=next_charge_at,
         next_charge_cents=next_charge_cents,

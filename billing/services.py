@@ -382,9 +382,8 @@ def subscription_cancel(*, user: User, now: datetime.datetime | None = None) -> 
     of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded and the subscription ends now."""
     now = now or timezone.now()
     subscription = _current_for_change(user)
-    conversion = selectors.trial_conversion_invoice(subscription=subscription)
-    window = datetime.timedelta(hours=settings.BILLING_AUTO_REFUND_HOURS)
-    if conversion is not None and conversion.paid_at and now - conversion.paid_at <= window:
+    conversion = selectors.auto_refund_invoice(subscription=subscription, now=now)
+    if conversion is not None:
         refund_create(
             invoice=conversion,
             amount_cents=conversion.refundable_cents,

@@ -1,12 +1,15 @@
 """Billing pages: overview, start a subscription, cancel/resume, cards, and Stripe's webhook."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import gateway, selectors, services
 from .forms import CardForm
@@ -43,17 +46,33 @@ def welcome(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request):
+    """GET: what canceling does and when access ends, with a confirm button. POST: cancel."""
+    if request.method == "GET":
+        preview = selectors.cancel_preview(user=request.user)
+        if preview is None:
+            messages.info(request, "There is no subscription to cancel.")
+            return redirect("billing:overview")
+        context = {"preview": preview, "refund_hours": settings.BILLING_AUTO_REFUND_HOURS}
+        return render(request, "billing/cancel_confirm.html", context)
     try:
         subscription = services.subscription_cancel(user=request.user)
     except (services.BillingError, gateway.GatewayError) as exc:
         messages.error(request, str(exc))
     else:
         if subscription.is_final:
-            messages.success(request, "Your subscription has ended and your last payment is being refunded.")
+            messages.success(
+                request,
+                "Your subscription has ended and your last payment is being refunded; completed courses stay open.",
+            )
         else:
-            messages.success(request, "Your subscription will end at the end of the period. Nothing more is charged.")
+            ends_at = selectors.subscription_renews_at(subscription=subscription, now=timezone.now())
+            when = f"on {date_format(timezone.localtime(ends_at), 'j F Y')}" if ends_at else "at the end of the period"
+            messages.success(
+                request,
+                f"Your subscription ends {when}; completed courses stay open. Nothing more is charged.",
+            )
     return redirect("billing:overview")
 
 

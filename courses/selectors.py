@@ -144,6 +144,11 @@ def notify_requested(*, user, course: Course) -> bool:
     return user.is_authenticated and CourseNotifyRequest.objects.filter(user=user, course=course).exists()
 
 
+# The player starts from the beginning when the saved position is this close to either end (the same
+# rule as static/js/lecture.js), so the page never announces a resume the player will not do.
+RESUME_MARGIN_SECONDS = 2.0
+
+
 @dataclasses.dataclass
 class ItemPage:
     item: Item
@@ -153,6 +158,29 @@ class ItemPage:
     next: Item | None
     position: int
     count: int
+
+    @property
+    def _saved_position(self) -> float:
+        return float(self.progress.position_seconds or 0) if self.progress else 0.0
+
+    @property
+    def _duration(self) -> float:
+        lecture = getattr(self.item, "lecture", None) if self.item.kind == ItemKind.LECTURE else None
+        return float(lecture.duration_seconds or 0) if lecture else 0.0
+
+    @property
+    def watched_to_end(self) -> bool:
+        """The last saved position is at the very end of the lecture."""
+        duration = self._duration
+        return bool(duration) and self._saved_position >= duration - RESUME_MARGIN_SECONDS
+
+    @property
+    def resume_seconds(self) -> float | None:
+        """Where the lecture player picks up again, or None when it starts from the beginning."""
+        position = self._saved_position
+        if position <= 1 or self.watched_to_end:
+            return None
+        return position
 
 
 def item_page(*, user, course: Course, item_slug: str) -> ItemPage:

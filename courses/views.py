@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from billing import access
+from billing import selectors as billing_selectors
 
 from . import media, registry, selectors, services
 from .http import protected_file_response
@@ -23,6 +24,7 @@ def home(request):
         "specialization": spec,
         "cards": selectors.catalog(user=request.user, specialization=spec),
         "interviews": selectors.interviews_list(specialization=spec)[:4],
+        "offer": billing_selectors.subscribe_offer(user=request.user),
     }
     return render(request, "courses/home.html", context)
 
@@ -33,6 +35,7 @@ def specialization(request, slug):
         "specialization": spec,
         "cards": selectors.catalog(user=request.user, specialization=spec),
         "interviews": selectors.interviews_list(specialization=spec),
+        "offer": billing_selectors.subscribe_offer(user=request.user),
     }
     return render(request, "courses/specialization.html", context)
 
@@ -42,7 +45,11 @@ def catalog(request):
     return render(
         request,
         "courses/catalog.html",
-        {"specialization": spec, "cards": selectors.catalog(user=request.user, specialization=spec)},
+        {
+            "specialization": spec,
+            "cards": selectors.catalog(user=request.user, specialization=spec),
+            "offer": billing_selectors.subscribe_offer(user=request.user),
+        },
     )
 
 
@@ -61,6 +68,8 @@ def course(request, slug):
         "notify_requested": selectors.notify_requested(user=request.user, course=course),
         "completion": selectors.course_completion_get(user=request.user, course=course),
         "has_deadlines": any(week.deadline for week in weeks),
+        "has_locked": any(not row.can_view for week in weeks for row in week.items),
+        "offer": billing_selectors.subscribe_offer(user=request.user),
     }
     context["percent"] = round(100 * context["done"] / context["total"]) if context["total"] else 0
     return render(request, "courses/course.html", context)
@@ -97,7 +106,10 @@ def item(request, course_slug, item_slug):
         ItemKind.LECTURE: "courses/lecture.html",
         ItemKind.READING: "courses/reading.html",
     }.get(page.item.kind, "courses/item_placeholder.html")
-    return render(request, template, {"course": course, "page": page, "item": page.item}, status=status)
+    context = {"course": course, "page": page, "item": page.item}
+    if not page.can_view:
+        context["offer"] = billing_selectors.subscribe_offer(user=request.user)
+    return render(request, template, context, status=status)
 
 
 @require_POST

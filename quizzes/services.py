@@ -36,6 +36,18 @@ class AttemptExpired(QuizError):
     """Answers arrived after the time limit (and its grace); the attempt was closed without them."""
 
 
+class UnansweredQuestions(QuizError):
+    """Some questions have no answer and the learner did not confirm submitting anyway; nothing saved."""
+
+    def __init__(self, *, positions: list[int]):
+        self.positions = positions
+        count = len(positions)
+        super().__init__(
+            f"You have not answered {count} question{'' if count == 1 else 's'}. "
+            "Answer them, or submit anyway: unanswered questions score zero."
+        )
+
+
 class AnswerRejected(QuizError):
     """A malformed or tampered answer: nothing is saved, the attempt stays open."""
 
@@ -149,13 +161,23 @@ def attempt_expire_if_due(*, attempt: Attempt, now: datetime.datetime | None = N
     return True
 
 
-def attempt_submit(*, user, attempt_id: int, answers: dict[str, list[str]], now: datetime.datetime | None = None):
+def attempt_submit(
+    *,
+    user,
+    attempt_id: int,
+    answers: dict[str, list[str]],
+    confirm_unanswered: bool = False,
+    now: datetime.datetime | None = None,
+):
     """Check and score an attempt's answers on the server, once.
 
     `answers` maps `q-<attempt question id>` to the submitted values (option ids, or one number or text).
     Rejected, with nothing saved: an attempt already submitted (AttemptClosed), answers after the time
     limit (AttemptExpired; the attempt is closed), answers to questions not in the attempt, option ids
-    the question did not offer, or a number that does not parse (AnswerRejected; the attempt stays open).
+    the question did not offer, or a number that does not parse (AnswerRejected; the attempt stays open),
+    and questions left blank unless `confirm_unanswered` (UnansweredQuestions; the attempt stays open, so a
+    blank form sent by mistake does not use up an attempt). Once the time limit is reached, blanks are
+    accepted without confirmation: the timer submits what there is.
     A passed attempt marks the item complete and lets the completion rule look at the course."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -199,6 +221,11 @@ def attempt_submit(*, user, attempt_id: int, answers: dict[str, list[str]], now:
                 raise AnswerRejected(f"Question {row.position}: {exc}. Nothing was saved.") from None
             row.points_awarded = row.max_points if row.is_correct else 0.0
             score += row.points_awarded
+        time_up = attempt.deadline is not None and now >= attempt.deadline
+        if not confirm_unanswered and not time_up:
+            blank = [row.position for row in rows if not _is_answered(answers.get(f"q-{row.pk}", []))]
+            if blank:
+                raise UnansweredQuestions(positions=blank)
         AttemptQuestion.objects.bulk_update(rows, ["response", "is_correct", "points_awarded"])
         attempt.score = score
         attempt.percent = round(100 * score / attempt.max_score, 2) if attempt.max_score else 0.0
@@ -211,6 +238,10 @@ def attempt_submit(*, user, attempt_id: int, answers: dict[str, list[str]], now:
             course_services.item_progress_mark_passed(user=user, item=item, now=now)
             course_services.course_completion_evaluate(user=user, course=item.course, now=now)
     return attempt
+
+
+def _is_answered(values: list[str]) -> bool:
+    return any(str(value).strip() for value in values)
 
 
 def _check(row: AttemptQuestion, values: list[str]) -> tuple[object, bool]:

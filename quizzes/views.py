@@ -54,10 +54,17 @@ def attempt(request, attempt_id):
     return _render_attempt(request, view)
 
 
-def _render_attempt(request, view, *, error: str = "", status: int = 200, answers=None):
+def _render_attempt(request, view, *, error: str = "", status: int = 200, answers=None, unanswered=()):
     attempt = view.attempt
     item = attempt.quiz.item
-    context = {"view": view, "attempt": attempt, "item": item, "course": item.course, "error": error}
+    context = {
+        "view": view,
+        "attempt": attempt,
+        "item": item,
+        "course": item.course,
+        "error": error,
+        "unanswered": list(unanswered),
+    }
     if selectors.attempt_is_open(attempt=attempt):
         context["answers"] = answers or {}
         return render(request, "quizzes/attempt.html", context, status=status)
@@ -68,8 +75,14 @@ def _render_attempt(request, view, *, error: str = "", status: int = 200, answer
 @require_POST
 def attempt_submit(request, attempt_id):
     answers = {key: request.POST.getlist(key) for key in request.POST if key.startswith("q-")}
+    confirm = request.POST.get("confirm_unanswered") == "1"
     try:
-        submitted = services.attempt_submit(user=request.user, attempt_id=attempt_id, answers=answers)
+        submitted = services.attempt_submit(
+            user=request.user, attempt_id=attempt_id, answers=answers, confirm_unanswered=confirm
+        )
+    except services.UnansweredQuestions as exc:
+        view = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
+        return _render_attempt(request, view, error=str(exc), status=400, answers=answers, unanswered=exc.positions)
     except services.AnswerRejected as exc:
         view = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
         return _render_attempt(request, view, error=str(exc), status=400, answers=answers)

@@ -14,3 +14,9 @@ def money(cents, currency="usd") -> str:
     currency = (currency or "usd").lower()
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"
+
+
+@register.filter
+def price(cents, currency="usd") -> str:
+    """A plan price in running text: 4900 → "$49", 4950 → "$49.50"."""
+    return money(cents, currency).replace(".00", "")

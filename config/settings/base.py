@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs between machines is an env var."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -15,6 +16,10 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The django.contrib.sites row (SITE_ID) follows these on every `migrate` (accounts/sites.py): allauth
+# names the site and its domain in e-mails from them.
+SITE_DOMAIN = env("SITE_DOMAIN", default=urlsplit(SITE_URL).netloc or "127.0.0.1:8000")
+SITE_NAME = env("SITE_NAME", default="Deep Learning Specialization")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,7 +121,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Deep Learning Courses <courses@localhost>")
+
+
+def _mail_host(domain: str) -> str:
+    """The site's host name for a From address; 'localhost' for an IP address or a bare name (dev)."""
+    host = domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
+    is_ip = host.replace(".", "").isdigit() or ":" in host
+    return host if "." in host and not is_ip else "localhost"
+
+
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <no-reply@{_mail_host(SITE_DOMAIN)}>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

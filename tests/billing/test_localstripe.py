@@ -92,9 +92,14 @@ def test_a_retried_sign_up_never_creates_a_second_customer(client, stripe_local)
 def test_cancel_at_period_end_then_resume(client, stripe_local):
     learner = UserFactory()
     start_trial(client, learner)
+    trial_end = Subscription.objects.get(user=learner).trial_end
+    ends = f"{trial_end:%-d %B %Y}"
+    confirm = client.get(reverse("billing:cancel")).content.decode()  # asks first, nothing changes yet
+    assert f"Your subscription ends on <strong data-ends-at>{ends}</strong>; completed courses stay open." in confirm
+    assert not Subscription.objects.get(user=learner).cancel_at_period_end
     page = client.post(reverse("billing:cancel"), follow=True).content.decode()
     sub = Subscription.objects.get(user=learner)
-    assert sub.cancel_at_period_end and "will end at the end of the period" in page
+    assert sub.cancel_at_period_end and f"Your subscription ends on {ends}; completed courses stay open." in page
     assert gateway.client().v1.subscriptions.retrieve(sub.stripe_subscription_id).cancel_at_period_end is True
     assert "Resume subscription" in page
     client.post(reverse("billing:resume"))
@@ -156,6 +161,8 @@ def test_canceling_soon_after_the_trial_charge_refunds_it_automatically(client, 
     Subscription.objects.filter(pk=sub.pk).update(trial_end=timezone.now() - datetime.timedelta(hours=5))
     Invoice.objects.filter(pk=invoice.pk).update(paid_at=timezone.now() - datetime.timedelta(hours=5))
     client.force_login(learner)
+    confirm = client.get(reverse("billing:cancel")).content.decode()
+    assert "it is refunded in full" in confirm and "$49.00" in confirm
     page = client.post(reverse("billing:cancel"), follow=True).content.decode()
     assert "refunded" in page
     refund = Refund.objects.get()

@@ -42,7 +42,7 @@ def test_a_learner_who_had_a_trial_is_offered_to_resubscribe(client):
 def test_trialing_shows_the_countdown_and_first_charge(client):
     sub = SubscriptionFactory(status="trialing", trial_end=NOW + datetime.timedelta(days=5, hours=1))
     html = page(client, sub.user)
-    assert "<strong>5</strong> days left in your free trial" in html
+    assert "<strong>6</strong> days left in your free trial" in html  # 5 days and 1 hour, rounded up
     assert f"{sub.trial_end:%-d %B %Y}" in html and "$49.00" in html
     assert "Cancel subscription" in html and "Update card" in html
 
@@ -72,6 +72,27 @@ def test_past_due_warns_with_the_grace_end(client, settings):
     sub = SubscriptionFactory(status="past_due", past_due_since=since)
     html = page(client, sub.user)
     assert "Payment overdue" in html and f"{since + datetime.timedelta(days=7):%-d %B %Y}" in html
+
+
+def test_cancel_asks_for_confirmation_with_the_exact_end_date(client):
+    end = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.UTC)
+    sub = SubscriptionFactory(current_period_end=end)
+    client.force_login(sub.user)
+    overview = client.get(reverse("billing:overview")).content.decode()
+    assert f'href="{reverse("billing:cancel")}">Cancel subscription</a>' in overview
+    html = client.get(reverse("billing:cancel")).content.decode()
+    assert (
+        "Your subscription ends on <strong data-ends-at>30 November 2026</strong>; completed courses stay open." in html
+    )
+    assert "Yes, cancel my subscription" in html and "Keep my subscription" in html
+    sub.refresh_from_db()
+    assert not sub.cancel_at_period_end
+
+
+def test_cancel_page_without_a_subscription_goes_back_to_billing(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("billing:cancel"), follow=True)
+    assert response.status_code == 200 and "There is no subscription to cancel." in response.content.decode()
 
 
 def test_cancel_without_a_subscription_is_a_message_not_an_error(client):

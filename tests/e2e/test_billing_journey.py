@@ -57,11 +57,15 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     page.get_by_label(re.compile(r"^Password:?$")).fill("correct-horse-battery")
     page.get_by_role("button", name="Sign In").click()
 
-    # A paid lecture is locked before the trial.
+    # A paid lecture is locked before the trial, and says what it costs and how to get it.
     assert page.goto(live_server.url + PAID).status == 403
+    cta = page.locator("[data-locked] [data-subscribe-cta]")
+    expect(cta).to_contain_text("Try everything free for 7 days, then $49/month for all five courses.")
+    page.screenshot(path=str(_artifacts() / "billing-locked-item-cta.png"), full_page=True)
+    cta.get_by_role("link", name="Start your 7-day free trial").click()
 
     # Start the trial with a test card on the local card page.
-    page.get_by_role("link", name="Billing").click()
+    expect(page.get_by_role("heading", name="Billing")).to_be_visible()
     expect(page.get_by_text("$49.00 a month for all five courses")).to_be_visible()
     page.screenshot(path=str(_artifacts() / "billing-before-trial.png"), full_page=True)
     page.get_by_role("button", name="Start your 7-day free trial").click()
@@ -82,11 +86,18 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     page.locator("video").evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("document.querySelector('video').currentTime > 0.5")
 
-    # Cancel: it ends at the trial's end, and the billing page says so.
+    # The countdown counts the whole first day: 7 days left right after starting.
     page.get_by_role("link", name="Billing").click()
     expect(page.locator("[data-billing-state]")).to_have_text("Free trial")
-    page.get_by_role("button", name="Cancel subscription").click()
-    expect(page.get_by_text("will end at the end of the period")).to_be_visible()
+    expect(page.locator(".billing-big").first).to_have_text("7 days left in your free trial")
+
+    # Cancel: the learner confirms first and is told the exact date access ends (the trial's end).
+    page.get_by_role("link", name="Cancel subscription").click()
+    ends = f"{trial_end:%-d %B %Y}"
+    expect(page.locator("[data-cancel-confirm] [data-ends-at]")).to_have_text(ends)
+    page.screenshot(path=str(_artifacts() / "billing-cancel-confirm.png"), full_page=True)
+    page.get_by_role("button", name="Yes, cancel my subscription").click()
+    expect(page.get_by_text(f"Your subscription ends on {ends}; completed courses stay open.")).to_be_visible()
     expect(page.get_by_role("button", name="Resume subscription")).to_be_visible()
     page.screenshot(path=str(_artifacts() / "billing-canceled.png"), full_page=True)
 

@@ -10,11 +10,31 @@ pytestmark = pytest.mark.e2e
 
 
 def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo_content):
+    from tests.factories import PlanFactory
+
+    PlanFactory()  # the $49/month plan with its 7-day trial (make run creates it with billing_setup)
     page.goto(live_server.url)
     expect(page.get_by_role("heading", name="Deep Learning Specialization")).to_be_visible()
 
-    # Sign up.
-    page.get_by_role("link", name="Sign up").click()
+    # The home page mentions the price and the free trial once, with a way in.
+    expect(page.locator("[data-subscribe-cta]")).to_have_count(1)
+    expect(page.locator("[data-subscribe-cta]")).to_contain_text("$49/month")
+
+    # Sign up. A weak password is refused, with the reasons under the password field.
+    page.get_by_role("link", name="Sign up", exact=True).click()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("1234")
+    page.get_by_label(re.compile(r"^Password \(again\)")).fill("1234")
+    page.get_by_role("button", name="Sign Up").click()
+    errors = page.locator("#id_password1-errors")
+    expect(errors).to_contain_text("too short")
+    expect(page.get_by_label(re.compile(r"^Password:?$"))).to_have_attribute(
+        "aria-describedby", re.compile("id_password1-errors")
+    )
+    password_box = page.locator("#id_password1").bounding_box()
+    email_box = page.locator("#id_email").bounding_box()
+    assert email_box["y"] < password_box["y"] < errors.bounding_box()["y"]
+    page.screenshot(path="test-artifacts/signup-password-errors.png", full_page=True)
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label(re.compile(r"^Password:?$")).fill("analytical-engine-1843")
     page.get_by_label(re.compile(r"^Password \(again\)")).fill("analytical-engine-1843")

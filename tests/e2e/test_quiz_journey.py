@@ -112,3 +112,40 @@ def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, de
     # Leave the player before the test ends, so no progress beacon races the database flush.
     page.goto(live_server.url + "/courses/neural-networks-and-deep-learning/")
     expect(page.get_by_role("heading", name="Syllabus")).to_be_visible()
+
+
+def test_blank_answers_are_flagged_and_can_be_submitted_anyway(page, live_server, demo_content):
+    from quizzes.models import Attempt
+    from tests.factories import SubscriptionFactory
+
+    learner = SubscriptionFactory(user__email="blanks@example.com").user
+    log_in(page, live_server, learner.email)
+    page.goto(live_server.url + QUIZ)
+    page.get_by_role("button", name="Start the quiz").click()
+    attempt = Attempt.objects.get(user=learner)
+    rows = list(attempt.questions.select_related("question").prefetch_related("question__options").order_by("position"))
+    first = next(row for row in rows if row.question.kind == "single")  # questions are shuffled
+    right = next(o for o in first.question.options.all() if o.is_correct)
+    page.locator(f"#question-{first.position} input[value='{right.pk}']").check()
+
+    # Submitting with blanks does not use the attempt: the form comes back with the answer kept.
+    page.get_by_role("button", name="Submit answers").click()
+    blanks = len(rows) - 1
+    expect(page.locator("[data-quiz-error]")).to_contain_text(f"You have not answered {blanks} questions.")
+    expect(page.locator(f"#question-{first.position} input[value='{right.pk}']")).to_be_checked()
+    expect(page.locator("fieldset.is-unanswered")).to_have_count(blanks)
+    assert Attempt.objects.get(pk=attempt.pk).status == "in_progress"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path="test-artifacts/quiz-unanswered.png", full_page=True)
+
+    # The question text names each group of options for screen readers.
+    opening = re.escape(" ".join(first.question.prompt.split()[:3]))
+    name = re.compile(rf"^Question {first.position} .*{opening}")
+    expect(page.get_by_role("group", name=name)).to_have_count(1)
+
+    page.get_by_role("button", name="Submit anyway").click()
+    expect(page.get_by_role("heading", name="Not passed this time")).to_be_visible()
+    expect(page.locator(".question-review.is-correct")).to_have_count(1)
+    expect(page.locator('[data-option-state="picked-correct"]')).to_have_count(1)
+    expect(page.locator('[data-option-state="missed"]').first).to_contain_text("Correct answer · you missed it")
+    page.screenshot(path="test-artifacts/quiz-review-missed.png", full_page=True)

@@ -116,7 +116,7 @@ def test_reimport_updates_questions_in_place_and_retires_answered_ones():
     quiz = Quiz.objects.get(item=item)
     learner = subscriber()
     attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
-    services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, now=T0)
+    services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, confirm_unanswered=True, now=T0)
     ids_before = list(Question.objects.order_by("order").values_list("pk", flat=True))
 
     changed_prompt = {**SINGLE, "prompt": "Reworded"}

@@ -63,7 +63,9 @@ def test_numeric_tolerance_and_short_text_answers(make_quiz, question, value, co
     learner = subscriber()
     attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
     row = attempt.questions.get()
-    done = services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={f"q-{row.pk}": [value]}, now=T0)
+    done = services.attempt_submit(
+        user=learner, attempt_id=attempt.pk, answers={f"q-{row.pk}": [value]}, confirm_unanswered=True, now=T0
+    )
     assert done.passed is correct
 
 
@@ -94,7 +96,7 @@ def test_pools_draw_their_share_and_each_attempt_shuffles(make_quiz):
         assert sorted(r.question.pool.name for r in rows) == ["a", "a", "b"]
         seen_sets.add(frozenset(r.question_id for r in rows))
         option_orders.add(tuple(rows[0].option_order))
-        services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, now=T0)
+        services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, confirm_unanswered=True, now=T0)
     assert len(seen_sets) > 3  # different draws
     assert len(option_orders) > 1  # different option orders
 
@@ -112,7 +114,13 @@ def test_attempt_limit_per_window_then_it_opens_again(make_quiz):
     learner = subscriber()
     for n in range(3):
         attempt = services.attempt_start(user=learner, quiz=quiz, now=T0 + datetime.timedelta(hours=n))
-        services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, now=T0 + datetime.timedelta(hours=n))
+        services.attempt_submit(
+            user=learner,
+            attempt_id=attempt.pk,
+            answers={},
+            confirm_unanswered=True,
+            now=T0 + datetime.timedelta(hours=n),
+        )
 
     with pytest.raises(services.AttemptLimitReached) as refused:
         services.attempt_start(user=learner, quiz=quiz, now=T0 + datetime.timedelta(hours=5))
@@ -131,7 +139,7 @@ def test_best_score_is_kept_and_a_later_fail_does_not_undo_a_pass(make_quiz):
     first = services.attempt_start(user=learner, quiz=quiz, now=T0)
     services.attempt_submit(user=learner, attempt_id=first.pk, answers=answers_for(first), now=T0)
     second = services.attempt_start(user=learner, quiz=quiz, now=T0)
-    services.attempt_submit(user=learner, attempt_id=second.pk, answers={}, now=T0)
+    services.attempt_submit(user=learner, attempt_id=second.pk, answers={}, confirm_unanswered=True, now=T0)
 
     page = selectors.quiz_page(user=learner, item=quiz.item, now=T0)
     assert (page.best, page.passed, page.remaining) == (100, True, 3)
@@ -142,7 +150,7 @@ def test_double_submission_is_rejected_and_changes_nothing(make_quiz):
     quiz = make_quiz()
     learner = subscriber()
     attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
-    services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, now=T0)
+    services.attempt_submit(user=learner, attempt_id=attempt.pk, answers={}, confirm_unanswered=True, now=T0)
 
     with pytest.raises(services.AttemptClosed, match="already submitted"):
         services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers_for(attempt), now=T0)
@@ -236,7 +244,7 @@ def test_someone_elses_attempt_cannot_be_submitted(make_quiz):
     owner = subscriber()
     attempt = services.attempt_start(user=owner, quiz=quiz, now=T0)
     with pytest.raises(services.AttemptClosed, match="not yours"):
-        services.attempt_submit(user=subscriber(), attempt_id=attempt.pk, answers={}, now=T0)
+        services.attempt_submit(user=subscriber(), attempt_id=attempt.pk, answers={}, confirm_unanswered=True, now=T0)
 
 
 def test_the_access_policy_decides_who_may_start(make_quiz, monkeypatch):
@@ -255,3 +263,49 @@ def test_passing_the_last_graded_item_completes_the_course(make_quiz, django_cap
         services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers_for(attempt), now=T0)
     completion = CourseCompletion.objects.get(user=learner)
     assert (completion.course, completion.completed_at) == (quiz.item.course, T0)
+
+
+def test_blank_answers_are_not_recorded_without_confirmation(make_quiz):
+    quiz = make_quiz()
+    learner = subscriber()
+    attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
+    answers = answers_for(attempt)
+    rows = list(attempt.questions.select_related("question").order_by("position"))
+    choice = next(row for row in rows if row.question.kind in ("single", "multiple"))
+    text = next(row for row in rows if row.question.kind == "text")
+    answers[f"q-{choice.pk}"] = []  # no option ticked
+    answers[f"q-{text.pk}"] = ["   "]  # an empty text box
+    with pytest.raises(services.UnansweredQuestions) as caught:
+        services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers, now=T0)
+    assert caught.value.positions == sorted([choice.position, text.position])
+    assert str(caught.value).startswith("You have not answered 2 questions.")
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress" and attempt.submitted_at is None
+    assert all(row.response is None and row.is_correct is None for row in attempt.questions.all())
+
+
+def test_confirmed_blank_answers_are_scored_zero(make_quiz):
+    quiz = make_quiz()
+    learner = subscriber()
+    attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
+    answers = answers_for(attempt)
+    blank = attempt.questions.order_by("position").first()
+    answers[f"q-{blank.pk}"] = []
+    done = services.attempt_submit(
+        user=learner, attempt_id=attempt.pk, answers=answers, confirm_unanswered=True, now=T0
+    )
+    assert done.status == "submitted" and done.score == done.max_score - blank.max_points
+
+
+def test_when_the_time_is_up_blanks_are_submitted_without_confirmation(make_quiz):
+    quiz = make_quiz(time_limit_minutes=5)
+    learner = subscriber()
+    attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
+    done = services.attempt_submit(
+        user=learner, attempt_id=attempt.pk, answers={}, now=T0 + datetime.timedelta(minutes=5, seconds=2)
+    )
+    assert done.status == "submitted" and done.score == 0
+    # Before the time is up the same blank form asks first.
+    second = services.attempt_start(user=learner, quiz=quiz, now=T0 + datetime.timedelta(minutes=10))
+    with pytest.raises(services.UnansweredQuestions):
+        services.attempt_submit(user=learner, attempt_id=second.pk, answers={}, now=T0 + datetime.timedelta(minutes=11))

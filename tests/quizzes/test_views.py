@@ -61,7 +61,7 @@ def test_second_submission_gets_409_and_keeps_the_first(client, make_quiz):
     quiz = make_quiz()
     client.force_login(subscriber())
     attempt = _start(client, quiz)
-    client.post(reverse("quizzes:submit", args=[attempt.pk]), {})
+    client.post(reverse("quizzes:submit", args=[attempt.pk]), {"confirm_unanswered": "1"})
     again = client.post(reverse("quizzes:submit", args=[attempt.pk]), answers_for(attempt))
     assert again.status_code == 409
     assert "already submitted" in again.content.decode()
@@ -165,3 +165,56 @@ def test_opening_an_attempt_whose_time_ran_out_closes_it(client, make_quiz):
     assert attempt.status == "expired"
     late = client.post(reverse("quizzes:submit", args=[attempt.pk]), answers_for(attempt))
     assert late.status_code == 409
+
+
+def test_blank_submission_reshows_the_form_with_answers_kept_and_a_submit_anyway(client, make_quiz):
+    quiz = make_quiz()
+    client.force_login(learner := subscriber())
+    attempt = _start(client, quiz)
+    answers = answers_for(attempt)
+    rows = list(attempt.questions.select_related("question").order_by("position"))
+    choice = next(row for row in rows if row.question.kind == "single")
+    numeric = next(row for row in rows if row.question.kind == "numeric")
+    text = next(row for row in rows if row.question.kind == "text")
+    del answers[f"q-{choice.pk}"]  # no radio button ticked: the browser sends nothing
+    answers[f"q-{numeric.pk}"] = [""]  # an empty box
+    kept = answers[f"q-{text.pk}"][0]
+    response = client.post(reverse("quizzes:submit", args=[attempt.pk]), answers)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "You have not answered 2 questions." in html
+    assert 'name="confirm_unanswered" value="1"' in html and "Submit anyway" in html
+    assert f'value="{kept}"' in html  # the text answer is still filled in
+    assert f'href="#question-{choice.position}"' in html
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress" and learner.quiz_attempts.count() == 1
+
+    answers["confirm_unanswered"] = "1"
+    done = client.post(reverse("quizzes:submit", args=[attempt.pk]), answers)
+    assert done.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted"
+
+
+def test_fieldset_is_labelled_with_the_question_text(client, make_quiz):
+    quiz = make_quiz([SINGLE])
+    client.force_login(subscriber())
+    attempt = _start(client, quiz)
+    html = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert 'aria-labelledby="qh-1 qp-1"' in html
+    assert 'id="qp-1"' in html and "ReLU" in html
+
+
+def test_review_tells_a_missed_correct_answer_from_a_picked_one(client, make_quiz):
+    quiz = make_quiz([MULTIPLE])
+    client.force_login(subscriber())
+    attempt = _start(client, quiz)
+    row = attempt.questions.get()
+    options = {o.text: o for o in row.question.options.all()}
+    picked = [str(options["More data"].pk), str(options["Bigger net"].pk)]
+    response = client.post(reverse("quizzes:submit", args=[attempt.pk]), {f"q-{row.pk}": picked})
+    review = client.get(response["Location"]).content.decode()
+    assert review.count('data-option-state="picked-correct"') == 1  # More data
+    assert review.count('data-option-state="missed"') == 1  # Dropout
+    assert review.count('data-option-state="picked-wrong"') == 1  # Bigger net
+    assert "Correct answer · you missed it" in review and "Your choice · correct" in review

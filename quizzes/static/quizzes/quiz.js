@@ -22,6 +22,10 @@
     value.textContent = m + ":" + String(s).padStart(2, "0");
     if (seconds <= 60) timer.classList.add("timer-low");
     if (seconds === 0) {
+      // Time is up: submit what there is, blanks included (the server accepts blanks once the time is up).
+      const confirm = document.createElement("input");
+      confirm.type = "hidden"; confirm.name = "confirm_unanswered"; confirm.value = "1";
+      form.appendChild(confirm);
       if (!submitting) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
       return;
     }
