@@ -71,8 +71,15 @@ def notebook_parse(data: bytes, *, limit_bytes: int) -> dict:
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, and ints too long to convert
+        if not text.lstrip().startswith("{"):  # a text file, a .py script, an HTML export...
+            raise NotebookRejected(
+                "This file is not a Jupyter notebook (it is not valid JSON). Upload the .ipynb file that "
+                "Jupyter saves (File → Download → Notebook), not a script or an export."
+            ) from exc
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise NotebookRejected(f"The file is not valid JSON{where}; upload the .ipynb file Jupyter saved.") from exc
+        raise NotebookRejected(
+            f"The notebook file is damaged: not valid JSON{where}. Upload the .ipynb file that Jupyter saved."
+        ) from exc
     try:
         json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:  # "\ud800": valid JSON escapes, but not text

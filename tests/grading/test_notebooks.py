@@ -27,7 +27,8 @@ def test_valid_notebook_is_returned_as_plain_json():
     [
         (b"", "empty"),
         (b"\xff\xfe\x00not utf8", "not UTF-8"),
-        (b"{not json", "not valid JSON \\(line 1"),
+        (b"{not json", "damaged: not valid JSON \\(line 1"),
+        (b"print('hello')\n", "This file is not a Jupyter notebook .it is not valid JSON.. Upload the .ipynb"),
         (b"[1, 2, 3]", "not a Jupyter notebook"),
         (json.dumps({"nbformat": 5, "cells": []}).encode(), "format 5 is not supported"),
         (
