@@ -7,7 +7,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mooc
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?= -n 2
 
-.PHONY: system-libs run test setup venv venv-dev lint format engine sandbox-image sandbox-image-if-engine browser bench clean
+.PHONY: system-libs run test setup venv venv-dev lint format engine sandbox-image sandbox-image-if-engine browser bench clean \
+	deploy-image deploy-smoke
 
 run: setup sandbox-image-if-engine
 	@echo
@@ -60,6 +61,15 @@ test: venv-dev setup engine sandbox-image browser lint
 
 bench: venv-dev
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The one-machine production stack (docker-compose.yml; platform/deploy/README.md). Not part of
+# `make test`: the first image build takes minutes. deploy-smoke builds if needed, starts the stack as
+# project moocdeploy on 127.0.0.1:8080, checks it through nginx, and removes it again.
+deploy-image: engine
+	@platform/deploy/build-app-image.sh
+
+deploy-smoke: engine
+	@platform/deploy/smoke.sh
 
 clean:
 	rm -rf var .venv

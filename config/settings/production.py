@@ -1,10 +1,16 @@
 """Production: everything from the environment, secure cookies, SMTP, nginx X-Accel-Redirect for media."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# A missing key fails above; an empty one, the development default or the .env.example placeholder
+# would start a site whose sessions and password-reset links anyone can forge.
+if len(SECRET_KEY) < 32 or SECRET_KEY.startswith(("dev-insecure", "change-me")):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a real secret of at least 32 characters.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SESSION_COOKIE_SECURE = True
