@@ -52,6 +52,9 @@ class AnswerRejected(QuizError):
     """A malformed or tampered answer: nothing is saved, the attempt stays open."""
 
 
+LAST_MINUTE = datetime.timedelta(minutes=1)
+
+
 def _grace() -> datetime.timedelta:
     # Answers sent as the timer hits zero still travel over the network; a few seconds are accepted.
     return datetime.timedelta(seconds=getattr(settings, "QUIZ_SUBMIT_GRACE_SECONDS", 15))
@@ -221,7 +224,9 @@ def attempt_submit(
                 raise AnswerRejected(f"Question {row.position}: {exc}. Nothing was saved.") from None
             row.points_awarded = row.max_points if row.is_correct else 0.0
             score += row.points_awarded
-        time_up = attempt.deadline is not None and now >= attempt.deadline
+        # In the last minute there is no time for a "Submit anyway" round trip (without JavaScript it could
+        # land after the grace and lose the attempt): blanks are then taken as they are.
+        time_up = attempt.deadline is not None and now >= attempt.deadline - LAST_MINUTE
         if not confirm_unanswered and not time_up:
             blank = [row.position for row in rows if not _is_answered(answers.get(f"q-{row.pk}", []))]
             if blank:

@@ -109,6 +109,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
+# Rate limits count per client IP. Behind proxies, REMOTE_ADDR is the nearest proxy's: set how many
+# proxies in front of Django append to X-Forwarded-For (nginx alone: 1; a TLS proxy, then nginx: 2), or
+# one attacker's failed log-ins lock everyone out. 0 (the default) ignores the header: right with no proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
     "login": "30/m/ip",

@@ -50,6 +50,31 @@ def test_failed_log_ins_are_rate_limited(client):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize(("proxies", "shared"), [(0, True), (1, False)])
+def test_behind_a_proxy_failed_log_ins_count_per_client_not_per_proxy(client, settings, proxies, shared):
+    """Behind nginx every request comes from nginx's address: unless Django is told the proxy is there,
+    one client's failed log-ins lock out everyone (and if it is told, each client has its own count)."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/ip"}
+    user = UserFactory()
+    nginx = {"REMOTE_ADDR": "172.18.0.5"}
+    for _ in range(3):
+        client.post(
+            reverse("account_login"),
+            {"login": user.email, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+            **nginx,
+        )
+    other = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": "correct-horse-battery"},
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+        **nginx,
+    )
+    assert ("Too many failed login attempts" in other.content.decode()) is shared
+    assert ("_auth_user_id" in client.session) is not shared
+
+
 def test_correct_log_in_works(client):
     user = UserFactory()
     client.post(reverse("account_login"), {"login": user.email, "password": "correct-horse-battery"})

@@ -309,3 +309,8 @@ def test_when_the_time_is_up_blanks_are_submitted_without_confirmation(make_quiz
     second = services.attempt_start(user=learner, quiz=quiz, now=T0 + datetime.timedelta(minutes=10))
     with pytest.raises(services.UnansweredQuestions):
         services.attempt_submit(user=learner, attempt_id=second.pk, answers={}, now=T0 + datetime.timedelta(minutes=11))
+    # In its last minute there is no time to ask: a no-JavaScript learner's blanks are taken as they are.
+    late = services.attempt_submit(
+        user=learner, attempt_id=second.pk, answers={}, now=T0 + datetime.timedelta(minutes=14, seconds=30)
+    )
+    assert late.status == "submitted"
