@@ -49,7 +49,7 @@ DJANGO_SECRET_KEY=$(secret)
 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 DJANGO_CSRF_TRUSTED_ORIGINS=$BASE
 SITE_URL=$BASE
-DJANGO_SECURE_SSL_REDIRECT=false
+DJANGO_SECURE_SSL_REDIRECT=true
 DJANGO_SECURE_HSTS_SECONDS=0
 DATABASE_URL=postgres://mooc:$(secret)@db:5432/mooc
 CELERY_BROKER_URL=redis://redis:6379/0
@@ -78,7 +78,10 @@ trap cleanup EXIT
 
 t=$SECONDS
 "${compose[@]}" up -d >&2
-code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
+# Production settings redirect plain HTTP to HTTPS; every request says what the TLS proxy in front of
+# nginx would say (nginx passes X-Forwarded-Proto on), so the stack runs as configured for production.
+TLS=(-H "X-Forwarded-Proto: https")
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${TLS[@]}" "$@"; }
 # The log-in page needs no content: the stack serves once it answers 200 through nginx.
 until [[ "$(code "$BASE/accounts/login/")" == 200 ]]; do
     ((SECONDS - t < 240)) || fail "the log-in page did not answer 200 within 240s"
@@ -90,12 +93,15 @@ until [[ "$(code "$BASE/accounts/login/")" == 200 ]]; do
 done
 pass "log-in page 200 through nginx, $((SECONDS - t))s after 'up' started"
 
-headers=$(curl -s -D - -o /dev/null "$BASE/static/css/site.css")
+headers=$(curl -s -D - -o /dev/null "${TLS[@]}" "$BASE/static/css/site.css")
 grep -q "^HTTP/1.1 200" <<<"$headers" || fail "static file: $(head -1 <<<"$headers")"
 # nginx's /static/ location adds "immutable"; whitenoise behind it would not.
 grep -qi "^Cache-Control: .*immutable" <<<"$headers" || fail "static file not served by nginx: $headers"
 pass "static file 200 from nginx"
-location=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$BASE/admin/")
+plain=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$BASE/accounts/login/")
+[[ "$plain" == "301 https://"* ]] || fail "plain HTTP: expected a redirect to https, got $plain"
+pass "plain HTTP is redirected to HTTPS"
+location=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${TLS[@]}" "$BASE/admin/")
 [[ "$location" == "302 $BASE/admin/login/?next=/admin/" ]] || fail "admin: expected a redirect to log-in, got $location"
 pass "admin redirects to log-in"
 if "${compose[@]}" run --rm --no-deps -e DJANGO_SECRET_KEY=change-me web python manage.py check >/dev/null 2>&1; then
@@ -142,7 +148,7 @@ print(session.session_key, lecture.item_id)
 ' | tail -n 1)
 [[ -n "$session" && -n "$item_id" ]] || fail "could not create the learner session"
 video="$BASE/media/lectures/$item_id/video/"
-headers=$(curl -s -D - -o /tmp/mooc-smoke-range.$$ -H "Cookie: sessionid=$session" -H "Range: bytes=100-1123" "$video")
+headers=$(curl -s -D - -o /tmp/mooc-smoke-range.$$ "${TLS[@]}" -H "Cookie: sessionid=$session" -H "Range: bytes=100-1123" "$video")
 bytes=$(stat -c %s /tmp/mooc-smoke-range.$$)
 rm -f /tmp/mooc-smoke-range.$$
 grep -q "^HTTP/1.1 206" <<<"$headers" || fail "video with Range: $(head -1 <<<"$headers")"
