@@ -26,17 +26,10 @@ set -euo pipefail
 RECIPE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$RECIPE_DIR/../.." && pwd)
 REPO=mooc-app
-force=""
-print_only=""
-for arg in "$@"; do
-    case "$arg" in
-        --force) force=1 ;;
-        --print-tag) print_only=1 ;;
-        *) echo "usage: $0 [--force] [--print-tag]" >&2; exit 2 ;;
-    esac
-done
-
 log() { echo "build-app-image: $*" >&2; }
+# shellcheck source=../scripts/debian-image.sh
+source "$RECIPE_DIR/../scripts/debian-image.sh"
+image_parse_args "$@"
 
 # The files of the image, relative to the repository root, NUL-separated and sorted. Local state
 # (var/, .venv/, .env) never goes in: git's ignore rules apply, and without git the same folders
@@ -62,32 +55,8 @@ if [[ -n "$print_only" ]]; then
     exit 0
 fi
 
-image_exists() { docker image inspect "$TAG" >/dev/null 2>&1; }
-if [[ -z "$force" ]] && image_exists; then
-    log "$TAG already exists"
-    echo "$TAG"
-    exit 0
-fi
-
-# One build at a time on this machine: a second caller waits, then finds the tag and stops.
-LOCK=${MOOC_APP_BUILD_LOCK:-/tmp/mooc-app-build.lock}
-exec 9>"$LOCK"
-if ! flock -n 9; then
-    log "another build is running; waiting for it"
-    flock 9
-fi
-if [[ -z "$force" ]] && image_exists; then
-    log "$TAG was built meanwhile"
-    echo "$TAG"
-    exit 0
-fi
-
-if ! command -v mmdebstrap >/dev/null 2>&1; then
-    log "installing mmdebstrap"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends mmdebstrap >&2 ||
-        { apt-get update >&2 && apt-get install -y --no-install-recommends mmdebstrap >&2; }
-fi
+image_build_lock_or_done "${MOOC_APP_BUILD_LOCK:-/tmp/mooc-app-build.lock}"
+ensure_mmdebstrap
 
 start=$SECONDS
 work=$(mktemp -d /tmp/mooc-app-build.XXXXXX)
@@ -127,14 +96,8 @@ if [[ "$(cd "$work/app" && find . -type f -print0 | sed -z 's|^\./||' | LC_ALL=C
 fi
 
 # --- 3. root file system → docker import ----------------------------------------------------------
-mirror=${MOOC_DEBIAN_MIRROR:-}
-if [[ -z "$mirror" && -r /etc/apt/sources.list.d/debian.sources ]]; then
-    mirror=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-security=${mirror%/debian}/debian-security
-mirror=${mirror%/}
-packages=$(grep -v '^\s*#' "$RECIPE_DIR/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+debian_mirrors
+packages=$(package_list "$RECIPE_DIR/packages.txt")
 log "building $TAG from $mirror with: $packages"
 
 # The venv, collectstatic and byte-code: install-app.sh inside the root file system. pip there may
@@ -155,15 +118,8 @@ build_key=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')
 chroot_env=(env -i PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/root PYTHONDONTWRITEBYTECODE=1)
 export MOOC_WORK="$work" MOOC_WHEELS="$wheels" MOOC_BUILD_KEY="$build_key"
 mmdebstrap \
-    --variant=essential \
+    "${MMDEBSTRAP_SLIM[@]}" \
     --include="$packages" \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --aptopt='Acquire::Languages "none"' \
     --customize-hook='chroot "$1" groupadd --system --gid 10001 mooc' \
     --customize-hook='chroot "$1" useradd --system --uid 10001 --gid 10001 --home-dir /srv/mooc --no-create-home --shell /usr/sbin/nologin mooc' \
     --customize-hook='mkdir -p "$1/srv/mooc/app" "$1/srv/mooc/media" "$1/srv/mooc/submissions" "$1/srv/mooc/beat" "$1/tmp/wheels"' \
@@ -187,13 +143,5 @@ mmdebstrap \
         --change 'ENV PATH=/srv/mooc/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 DJANGO_SETTINGS_MODULE=config.settings.production STATIC_ROOT=/srv/mooc/static MEDIA_ROOT=/srv/mooc/media SUBMISSIONS_ROOT=/srv/mooc/submissions' \
         --change "LABEL mooc.recipe=${TAG#*:}" \
         - "$tmp_tag" >&2
-# Tag only a complete import: a failed mmdebstrap must not leave a tag that makes the next run a no-op.
-previous=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
-docker tag "$tmp_tag" "$TAG"
-docker tag "$tmp_tag" "$REPO:latest"
-docker rmi "$tmp_tag" >/dev/null
-if [[ -n "$previous" && "$previous" != "$(docker image inspect --format '{{.Id}}' "$TAG")" ]]; then
-    docker rmi "$previous" >/dev/null 2>&1 || true
-fi
-log "built $TAG in $((SECONDS - start))s ($(docker image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}'))"
+image_tag_built "$tmp_tag" "$REPO:latest"
 echo "$TAG"

@@ -20,17 +20,10 @@ set -euo pipefail
 
 RECIPE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=mooc-sandbox
-force=""
-print_only=""
-for arg in "$@"; do
-    case "$arg" in
-        --force) force=1 ;;
-        --print-tag) print_only=1 ;;
-        *) echo "usage: $0 [--force] [--print-tag]" >&2; exit 2 ;;
-    esac
-done
-
 log() { echo "build-image: $*" >&2; }
+# shellcheck source=../scripts/debian-image.sh
+source "$RECIPE_DIR/../scripts/debian-image.sh"
+image_parse_args "$@"
 
 # Same digest as grading/sandbox/image.py: sha256 over the `sha256sum` lines ("<hex>  ./<path>")
 # of every regular file, sorted by path bytes; caches and editor droppings excluded.
@@ -46,41 +39,11 @@ if [[ -n "$print_only" ]]; then
     exit 0
 fi
 
-if [[ -z "$force" ]] && docker image inspect "$TAG" >/dev/null 2>&1; then
-    log "$TAG already exists"
-    echo "$TAG"
-    exit 0
-fi
+image_build_lock_or_done "${MOOC_SANDBOX_BUILD_LOCK:-/tmp/mooc-sandbox-build.lock}"
+ensure_mmdebstrap
+debian_mirrors
 
-# One build at a time on this machine: a second caller waits, then finds the tag and stops.
-LOCK=${MOOC_SANDBOX_BUILD_LOCK:-/tmp/mooc-sandbox-build.lock}
-exec 9>"$LOCK"
-if ! flock -n 9; then
-    log "another build is running; waiting for it"
-    flock 9
-fi
-if [[ -z "$force" ]] && docker image inspect "$TAG" >/dev/null 2>&1; then
-    log "$TAG was built meanwhile"
-    echo "$TAG"
-    exit 0
-fi
-
-if ! command -v mmdebstrap >/dev/null 2>&1; then
-    log "installing mmdebstrap"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends mmdebstrap >&2 ||
-        { apt-get update >&2 && apt-get install -y --no-install-recommends mmdebstrap >&2; }
-fi
-
-mirror=${MOOC_DEBIAN_MIRROR:-}
-if [[ -z "$mirror" && -r /etc/apt/sources.list.d/debian.sources ]]; then
-    mirror=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-security=${mirror%/debian}/debian-security
-mirror=${mirror%/}
-
-packages=$(grep -v '^\s*#' "$RECIPE_DIR/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+packages=$(package_list "$RECIPE_DIR/packages.txt")
 log "building $TAG from $mirror with: $packages"
 
 cd "$RECIPE_DIR"
@@ -89,15 +52,8 @@ tmp_tag="$REPO:building-${TAG#*:}-$$"
 trap 'docker rmi "$tmp_tag" >/dev/null 2>&1 || true' EXIT
 # The agent runs as PID 1 (it reaps orphans itself); see agent/mooc_agent.py for why not tini.
 mmdebstrap \
-    --variant=essential \
+    "${MMDEBSTRAP_SLIM[@]}" \
     --include="$packages" \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --aptopt='Acquire::Languages "none"' \
     --customize-hook='mkdir -p "$1/opt/mooc" "$1/home/learner"' \
     --customize-hook='copy-in agent/mooc_agent.py agent/mooc_kernel_ext.py agent/ipython_kernel_config.py /opt/mooc' \
     --customize-hook='echo "learner:x:1000:1000:learner:/home/learner:/bin/sh" >>"$1/etc/passwd"' \
@@ -121,14 +77,6 @@ mmdebstrap \
         --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1' \
         --change "LABEL mooc.recipe=${TAG#*:}" \
         - "$tmp_tag" >&2
-# Tag only a complete import: a failed mmdebstrap must not leave a tag that makes the next run a no-op.
-previous=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
-docker tag "$tmp_tag" "$TAG"
-docker rmi "$tmp_tag" >/dev/null
-# After --force, the image that had this tag is left untagged: drop it unless a container uses it.
-if [[ -n "$previous" && "$previous" != "$(docker image inspect --format '{{.Id}}' "$TAG")" ]]; then
-    docker rmi "$previous" >/dev/null 2>&1 || true
-fi
+image_tag_built "$tmp_tag"
 trap - EXIT
-log "built $TAG in $((SECONDS - start))s ($(docker image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}'))"
 echo "$TAG"
