@@ -102,10 +102,9 @@ def _context(user) -> _Context:
     else:
         from billing.selectors import subscription_current
 
-        subscription = subscription_current(user=user)
-        context = _Context(
-            state=subscription_state(subscription, now=timezone.now()), subscription=subscription, _user=user
-        )
+        now = timezone.now()
+        subscription = subscription_current(user=user, now=now)
+        context = _Context(state=subscription_state(subscription, now=now), subscription=subscription, _user=user)
     try:
         setattr(user, _CACHE_ATTR, context)
     except AttributeError:  # AnonymousUser instances are shared; they are cheap to recompute

@@ -16,7 +16,7 @@ def plan_active() -> Plan | None:
     return Plan.objects.filter(is_active=True).order_by("id").first()
 
 
-def subscription_current(*, user) -> Subscription | None:
+def subscription_current(*, user, now: datetime.datetime | None = None) -> Subscription | None:
     """The subscription that decides the learner's state: one that gives access if any (a learner may
     hold two live ones, e.g. an active one and a newer checkout left incomplete), else the newest live
     one, else the latest ended one. (A late event can create the row of an old, ended subscription
@@ -31,7 +31,7 @@ def subscription_current(*, user) -> Subscription | None:
         output_field=IntegerField(),
     )
     subscriptions = list(Subscription.objects.filter(user=user).order_by(ended, "-created_at", "-id"))
-    now = timezone.now()
+    now = now or timezone.now()
     for subscription in subscriptions:
         if subscription_state(subscription, now=now) in FULL_ACCESS:
             return subscription
@@ -129,7 +129,7 @@ class CancelPreview:
 def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPreview | None:
     """None when the learner has nothing to cancel (no live subscription, or already set to end)."""
     now = now or timezone.now()
-    subscription = subscription_current(user=user)
+    subscription = subscription_current(user=user, now=now)
     if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
         return None
     refund = auto_refund_invoice(subscription=subscription, now=now)
@@ -163,7 +163,7 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
     from . import access
 
     now = now or timezone.now()
-    subscription = subscription_current(user=user)
+    subscription = subscription_current(user=user, now=now)
     state = access.access_state(user)
     plan = plan_active()
     trial_days_left = next_charge_at = next_charge_cents = ends_at = grace_ends_at = None

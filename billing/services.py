@@ -121,10 +121,11 @@ def checkout_check(*, user: User, with_trial: bool) -> Plan:
     """Validate a sign-up before anything is created. Raises BillingError with a message for the learner."""
     if not user.is_authenticated:
         raise BillingError("Log in to subscribe.")
-    current = selectors.subscription_current(user=user)
-    if current is not None and access.subscription_state(current, now=timezone.now()) in access.FULL_ACCESS:
+    now = timezone.now()
+    current = selectors.subscription_current(user=user, now=now)
+    if current is not None and access.subscription_state(current, now=now) in access.FULL_ACCESS:
         raise BillingError("You already have an active subscription.")
-    if with_trial and TrialClaim.objects.filter(user=user).exists():
+    if with_trial and not selectors.trial_available(user=user):
         raise TrialRefused(
             "You have already used your free trial. You can subscribe without a trial; your progress is kept."
         )
@@ -370,8 +371,8 @@ def _after_subscription_change(subscription: Subscription, *, created: bool, was
         transaction.on_commit(lambda: emails.send(template="subscription_ended", to=to, context=context))
 
 
-def _current_for_change(user: User) -> Subscription:
-    subscription = selectors.subscription_current(user=user)
+def _current_for_change(user: User, *, now: datetime.datetime) -> Subscription:
+    subscription = selectors.subscription_current(user=user, now=now)
     if subscription is None or subscription.is_final:
         raise BillingError("You have no subscription to change.")
     return subscription
@@ -381,7 +382,7 @@ def subscription_cancel(*, user: User, now: datetime.datetime | None = None) -> 
     """Cancel at the period's end (the learner keeps what they paid for). A learner charged at the end
     of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded and the subscription ends now."""
     now = now or timezone.now()
-    subscription = _current_for_change(user)
+    subscription = _current_for_change(user, now=now)
     conversion = selectors.auto_refund_invoice(subscription=subscription, now=now)
     if conversion is not None:
         refund_create(
@@ -400,7 +401,7 @@ def subscription_cancel(*, user: User, now: datetime.datetime | None = None) -> 
 
 def subscription_resume(*, user: User, now: datetime.datetime | None = None) -> Subscription:
     now = now or timezone.now()
-    subscription = _current_for_change(user)
+    subscription = _current_for_change(user, now=now)
     if not subscription.cancel_at_period_end:
         raise BillingError("Your subscription is not set to end.")
     data = gateway.subscription_set_cancel_at_period_end(
@@ -415,7 +416,7 @@ def subscription_end_for_completion(*, user: User, now: datetime.datetime | None
     if not settings.BILLING_END_ON_SPECIALIZATION_COMPLETE:
         return None
     now = now or timezone.now()
-    subscription = selectors.subscription_current(user=user)
+    subscription = selectors.subscription_current(user=user, now=now)
     if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
         return None
     data = gateway.subscription_set_cancel_at_period_end(
