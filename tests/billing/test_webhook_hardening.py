@@ -21,12 +21,6 @@ T0 = int(time.time()) - 10 * h.DAY
 
 
 @pytest.fixture
-def secret(settings, celery_eager):
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_hardening"
-    return settings.STRIPE_WEBHOOK_SECRET
-
-
-@pytest.fixture
 def learner(db):
     user = UserFactory(email="grace@example.com")
     Customer.objects.create(user=user, stripe_customer_id="cus_grace")

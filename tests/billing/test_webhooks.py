@@ -20,12 +20,6 @@ T0 = int(time.time()) - 10 * h.DAY  # the trial ended three days ago
 
 
 @pytest.fixture
-def secret(settings, celery_eager):
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_webhooks"
-    return settings.STRIPE_WEBHOOK_SECRET
-
-
-@pytest.fixture
 def learner(db):
     user = UserFactory(email="ada@example.com")
     Customer.objects.create(user=user, stripe_customer_id="cus_ada")
