@@ -179,8 +179,8 @@ def attempt_submit(
     limit (AttemptExpired; the attempt is closed), answers to questions not in the attempt, option ids
     the question did not offer, or a number that does not parse (AnswerRejected; the attempt stays open),
     and questions left blank unless `confirm_unanswered` (UnansweredQuestions; the attempt stays open, so a
-    blank form sent by mistake does not use up an attempt). Once the time limit is reached, blanks are
-    accepted without confirmation: the timer submits what there is.
+    blank form sent by mistake does not use up an attempt). In a timed attempt's last minute, blanks are
+    accepted without confirmation: the timer submits what there is, and there is no time to ask.
     A passed attempt marks the item complete and lets the completion rule look at the course."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -226,8 +226,8 @@ def attempt_submit(
             score += row.points_awarded
         # In the last minute there is no time for a "Submit anyway" round trip (without JavaScript it could
         # land after the grace and lose the attempt): blanks are then taken as they are.
-        time_up = attempt.deadline is not None and now >= attempt.deadline - LAST_MINUTE
-        if not confirm_unanswered and not time_up:
+        no_time_to_ask = attempt.deadline is not None and now >= attempt.deadline - LAST_MINUTE
+        if not confirm_unanswered and not no_time_to_ask:
             blank = [row.position for row in rows if not _is_answered(answers.get(f"q-{row.pk}", []))]
             if blank:
                 raise UnansweredQuestions(positions=blank)
