@@ -12,5 +12,5 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
-    path("", include("courses.urls")),
+    path("", include("courseware.urls")),
 ]
