@@ -190,9 +190,7 @@ def specialization_course_ids(*, specialization_id: int) -> list[int]:
 # ---- consequences of a graded result --------------------------------------------------------------
 
 
-def graded_result_changed(
-    *, user_id: int, item_id: int, detail: str = "", at: datetime.datetime | None = None
-) -> None:
+def graded_result_changed(*, user_id: int, item_id: int, detail: str = "", at: datetime.datetime | None = None) -> None:
     """A graded item's result changed for a learner (a quiz scored, a notebook graded or regraded, a
     peer grade released). What it means for them (the item complete, the course completed, a
     certificate, a regression flagged for staff) is worked out by a queued, idempotent task after the

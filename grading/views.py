@@ -23,13 +23,13 @@ from .spec import cell_source
 def assignment_item(request, course, page):
     """The course item view for `kind: assignment` (called once the access policy allowed viewing)."""
     assignment = selectors.assignment_for_item(item_id=page.item.pk)
-    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
     context = {
         "course": course,
         "page": page,
         "item": page.item,
-        "data": data,
-        "cells": render_starter(data.version) if data.version else [],
+        "assignment_page": assignment_page,
+        "cells": render_starter(assignment_page.version) if assignment_page.version else [],
     }
     return render(request, "grading/assignment.html", context)
 
@@ -104,7 +104,7 @@ def assignment_editor(request, item_id: int):
             messages.error(request, str(exc))
         else:
             return redirect(submission)
-    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
     cells = render_cells(base)
     for cell in cells:
         if cell["kind"] == "code":
@@ -114,7 +114,7 @@ def assignment_editor(request, item_id: int):
         "item": assignment.item,
         "course": assignment.item.course,
         "cells": cells,
-        "data": data,
+        "assignment_page": assignment_page,
     }
     return render(request, "grading/editor.html", context)
 

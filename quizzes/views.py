@@ -20,7 +20,7 @@ from .questions import InvalidAnswer, check_in_video, public_in_video
 def quiz_item(request, course, page):
     """Registered with courses.registry for quiz items; called once the access policy allowed viewing."""
     quiz_page = selectors.quiz_page(user=request.user, item=page.item)
-    context = {"course": course, "page": page, "item": page.item, "qp": quiz_page}
+    context = {"course": course, "page": page, "item": page.item, "quiz_page": quiz_page}
     return render(request, "quizzes/quiz.html", context)
 
 

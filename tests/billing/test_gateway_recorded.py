@@ -8,8 +8,8 @@ from django.core import mail
 from django.urls import reverse
 
 from access import api as access
-from billing import gateway, services
 from access.api import AccessState
+from billing import gateway, services
 from billing.models import Checkout, Customer, Invoice, Plan, Subscription, TrialClaim
 from tests.billing import helpers as h
 from tests.factories import UserFactory

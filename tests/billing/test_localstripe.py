@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access import api as access
-from billing import gateway, services
 from access.api import AccessState
+from billing import gateway, services
 from billing.models import (
     Checkout,
     Customer,

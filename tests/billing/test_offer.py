@@ -13,6 +13,7 @@ from tests.factories import PlanFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
 def offer_for(user):
     """The offer as the course pages ask for it: billing's offer, given the access policy's answer."""
     return selectors.subscribe_offer(user=user, has_full_access=access.has_full_access(user))

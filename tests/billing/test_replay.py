@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from access import api as access
-from billing.state import subscription_state
 from billing.models import Customer, Dispute, Invoice, Refund, Subscription, WebhookEvent
+from billing.state import subscription_state
 from tests.billing import helpers as h
 from tests.factories import UserFactory
 

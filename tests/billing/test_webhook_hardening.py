@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 
 from access import api as access
-from billing import gateway
 from access.api import AccessState
+from billing import gateway
 from billing.models import Customer, Dispute, Invoice, Subscription, WebhookEvent
 from tests.billing import helpers as h
 from tests.factories import UserFactory

@@ -8,11 +8,9 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from access import api as access
-from billing.state import SubscriptionState, subscription_state
 from billing import services
-from access.api import AccessState
 from billing.models import Customer, Dispute, Invoice, Refund, Subscription, WebhookEvent
+from billing.state import SubscriptionState, subscription_state
 from tests.billing import helpers as h
 from tests.factories import UserFactory
 

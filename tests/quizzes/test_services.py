@@ -252,7 +252,7 @@ def test_the_access_policy_decides_who_may_start(make_quiz, monkeypatch):
     quiz = make_quiz()
     refused = access.Decision(allowed=False, reason=access.Reason.NEEDS_SUBSCRIPTION, message="Not today.")
     monkeypatch.setattr(access, "can_take_quiz", lambda user, item: refused)
-    with pytest.raises(access.AccessDenied, match="Not today."):
+    with pytest.raises(access.AccessDenied, match="Not today"):
         services.attempt_start(user=subscriber(), quiz=quiz, now=T0)
     assert not Attempt.objects.exists()
 
