@@ -108,6 +108,8 @@ LOGIN_REDIRECT_URL = "courses:catalog"
 # django-allauth: e-mail log-in, mandatory verification, rate-limited attempts.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The full name is asked at sign-up (it is printed on certificates): accounts.forms.SignupForm.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
