@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mooc
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?= -n 2
 
-.PHONY: system-libs run test check setup venv venv-dev lint format engine sandbox-image sandbox-image-if-engine browser bench clean \
+.PHONY: system-libs run test check setup venv venv-dev lint format engine node-deps sandbox-image sandbox-image-if-engine browser bench clean \
 	deploy-image deploy-smoke
 
 run: setup sandbox-image-if-engine
@@ -45,8 +45,12 @@ engine:
 sandbox-image: venv
 	@$(MANAGE) build_sandbox_image
 
-browser:
+browser: node-deps
 	@platform/scripts/ensure-chromium.sh
+
+# Front-end packages pinned in package-lock.json (axe-core for the browser tests' accessibility checks).
+node-deps:
+	@platform/scripts/ensure-node-deps.sh
 
 lint: venv-dev
 	.venv/bin/ruff check .

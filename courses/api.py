@@ -29,7 +29,7 @@ from .registry import (
     register_passed_checker,
     register_question_validator,
 )
-from .rendering import render_markdown
+from .rendering import focusable_code, render_markdown
 from .selectors import (
     CourseCard,
     CourseOutline,
@@ -241,6 +241,7 @@ __all__ = [
     "course_syllabus",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
+    "focusable_code",
     # consequences of a graded result
     "graded_result_changed",
     "interview_get",
