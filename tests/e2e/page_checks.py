@@ -26,7 +26,9 @@ def horizontal_overflow(page) -> list[str]:
               if (o === 'auto' || o === 'scroll' || o === 'hidden') { scrolled = true; break; }
             }
             if (!scrolled && box.right > width + 1) {
-              out.push(`${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} (right edge ${Math.round(box.right)} px)`);
+              const cls = el.className ? '.' + String(el.className).split(' ').join('.') : '';
+              const name = el.tagName.toLowerCase() + cls;
+              out.push(`${name} (right edge ${Math.round(box.right)} px)`);
             }
           }
           return out.slice(0, 8);
