@@ -10,7 +10,7 @@ from courses import services as course_services
 from courses.models import Course, Item, ItemKind
 from grading import importers, sandbox, services
 from grading.models import Assignment
-from grading.packs import ASSIGNMENT_SETTINGS
+from grading.pack import ASSIGNMENT_SETTINGS
 
 
 class Command(BaseCommand):
