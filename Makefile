@@ -27,7 +27,9 @@ venv-dev: system-libs
 system-libs:
 	@platform/scripts/ensure-system-libs.sh
 
+# Importing the settings creates no folder; SQLite needs its own (var/, or VAR_DIR) before migrate.
 setup: venv
+	@mkdir -p "$${VAR_DIR:-var}"
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) import_pack content/demo
 	@$(MANAGE) seed_demo_users

@@ -20,7 +20,10 @@ from django.utils import timezone
 
 from .media import captions_to_vtt
 from .models import Course, CourseCompletion, Item, ItemKind, Specialization
-from .pack import SLUG_RE
+from .packs.bounded_yaml import LineDict, LineList, YamlError
+from .packs.bounded_yaml import loads as yaml_loads
+from .packs.bounded_yaml import plain as yaml_plain
+from .packs.format import SLUG_RE
 from .registry import (
     PackHandler,
     item_view_for,
@@ -218,12 +221,16 @@ __all__ = [
     "ItemKind",
     "ItemPage",
     "ItemRow",
+    # the bounded YAML reader every pack and assignment YAML goes through (line numbers kept)
+    "LineDict",
+    "LineList",
     # plug-in points for the apps that own graded kinds
     "PackHandler",
     # learner writes
     "ProgressError",
     "SpecializationFacts",
     "WeekRow",
+    "YamlError",
     # rendering and media
     "captions_to_vtt",
     "catalog",
@@ -267,4 +274,6 @@ __all__ = [
     "specialization_facts",
     "specialization_get",
     "specialization_progress",
+    "yaml_loads",
+    "yaml_plain",
 ]
