@@ -13,6 +13,7 @@ from django.utils import timezone
 from . import media, registry, signals
 from .models import (
     CompletionRegression,
+    CompletionRule,
     Course,
     CourseCompletion,
     CourseNotifyRequest,
@@ -122,9 +123,14 @@ def progress_record(
         progress.watched_ranges = merge_ranges(progress.watched_ranges + cleaned)
         watched = sum(end - start for start, end in progress.watched_ranges)
         progress.watched_fraction = min(1.0, watched / duration) if duration else 0.0
-        if progress.completed_at is None and progress.watched_fraction >= settings.LECTURE_COMPLETE_FRACTION:
+        newly_complete = (
+            progress.completed_at is None and progress.watched_fraction >= settings.LECTURE_COMPLETE_FRACTION
+        )
+        if newly_complete:
             progress.completed_at = now
         progress.save()
+        if newly_complete:
+            _after_ungraded_item_completed(user=user, item=item, now=now)
     return progress
 
 
@@ -132,7 +138,18 @@ def item_mark_complete(*, user, item: Item, now: datetime.datetime | None = None
     """A learner marks a reading (or another ungraded item) as done."""
     if item.is_graded:
         raise ProgressError("Graded items are completed by passing them.")
-    return _progress_complete_once(user=user, item=item, now=now or timezone.now())
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = _progress_complete_once(user=user, item=item, now=now)
+        if progress.completed_at == now:
+            _after_ungraded_item_completed(user=user, item=item, now=now)
+    return progress
+
+
+def _after_ungraded_item_completed(*, user, item: Item, now: datetime.datetime) -> None:
+    """A course whose pack asks for every item to be completed may complete with a lecture or a reading."""
+    if item.course.completion_rule == CompletionRule.ALL_ITEMS:
+        course_completion_evaluate(user=user, course=item.course, now=now)
 
 
 def _progress_complete_once(*, user, item: Item, now: datetime.datetime) -> ItemProgress:
@@ -199,8 +216,9 @@ def course_completion_evaluate(
 
     A course is complete when every item of a *graded kind* is passed. Graded kinds are the kinds some
     app registered a passed checker for (`registry.graded_kinds()`: quizzes, notebook assignments);
-    a kind nobody checks yet (peer review, until its app registers) does not count, neither for nor
-    against. A course with no item of a graded kind is never completed by this rule.
+    a kind nobody checks yet does not count, neither for nor against. A course with no item of a graded
+    kind is never completed by this rule. A course whose pack says `completion: all` also needs every
+    other item completed (lectures watched, readings marked read).
 
     Completion is recorded once and never undone here: a completed course stays completed even if a
     later regrade lowers a score (the grading app calls `course_completion_flag_regression` instead).
@@ -216,6 +234,10 @@ def course_completion_evaluate(
         of_kind = [item for item in items if item.kind == kind]
         passed = registry.passed_checker_for(kind)(user, of_kind)
         if not {item.pk for item in of_kind} <= set(passed):
+            return None
+    if course.completion_rule == CompletionRule.ALL_ITEMS:
+        done = ItemProgress.objects.filter(user=user, item__course=course, completed_at__isnull=False)
+        if Item.objects.filter(course=course).exclude(kind__in=kinds).exclude(pk__in=done.values("item_id")).exists():
             return None
     return course_completion_record(user=user, course=course, now=now)
 

@@ -17,7 +17,12 @@ ITEM_KINDS = ("lecture", "reading", "quiz", "assignment", "peer_review")
 
 PACK_KEYS = {"format", "specialization", "courses", "interviews"}
 SPEC_KEYS = {"slug", "title", "tagline", "description"}
-COURSE_KEYS = {"slug", "title", "release_date", "short_description", "description", "level", "estimated_hours", "weeks"}
+COURSE_KEYS = {
+    "slug", "title", "release_date", "completion", "short_description", "description", "level", "estimated_hours",
+    "weeks",
+}  # fmt: skip
+# `completion:` in course.yaml: graded (every graded item passed, the default) or all (every item completed).
+COMPLETION_RULES = ("graded", "all")
 WEEK_KEYS = {"title", "summary", "items"}
 COMMON_ITEM_KEYS = {"kind", "slug", "title", "preview", "minutes"}
 ITEM_KEYS = {
@@ -70,6 +75,7 @@ class CourseData:
     title: str
     order: int
     release_date: datetime.date | None = None
+    completion: str = "graded"
     short_description: str = ""
     description: str = ""
     level: str = ""

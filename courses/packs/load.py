@@ -13,6 +13,7 @@ from . import bounded_yaml
 from .bounded_yaml import LineDict, plain
 from .format import (
     COMMON_ITEM_KEYS,
+    COMPLETION_RULES,
     COURSE_KEYS,
     FORMAT_VERSION,
     INTERVIEW_KEYS,
@@ -256,7 +257,15 @@ def _load_course(reader: _Reader, folder: Path, name: str, order: int) -> Course
         description=reader.string(data, "description", path),
         level=reader.string(data, "level", path, max_length=50),
         estimated_hours=reader.integer(data, "estimated_hours", path),
+        completion=reader.string(data, "completion", path, default="graded") or "graded",
     )
+    if course.completion not in COMPLETION_RULES:
+        reader.error(
+            path,
+            data.line_of("completion"),
+            f"'completion' must be one of {', '.join(COMPLETION_RULES)} (graded: every graded item passed; "
+            "all: every item completed)",
+        )
     if course.slug and course.slug != name:
         reader.error(path, data.line_of("slug"), f"slug {course.slug!r} must match its folder name {name!r}")
     weeks = data.get("weeks")

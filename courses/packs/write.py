@@ -94,6 +94,7 @@ def write_pack(pack: PackData, out: Path, *, copy_file) -> None:
             "slug": course.slug,
             "title": course.title,
             "release_date": course.release_date,
+            "completion": course.completion,
             "short_description": course.short_description,
             "description": course.description,
             "level": course.level,
@@ -105,6 +106,7 @@ def write_pack(pack: PackData, out: Path, *, copy_file) -> None:
                 course_yaml,
                 {
                     "release_date": None,
+                    "completion": "graded",
                     "short_description": "",
                     "description": "",
                     "level": "",
