@@ -205,5 +205,7 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     event_key = factory.Sequence(lambda n: f"demo.event:{n}")
     title = factory.Sequence(lambda n: f"Something happened ({n})")
     url = "/courses/"
-    created_at = factory.Sequence(lambda n: datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC) + datetime.timedelta(minutes=n))
+    created_at = factory.Sequence(
+        lambda n: datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC) + datetime.timedelta(minutes=n)
+    )
     email = "none"

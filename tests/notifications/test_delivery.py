@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from notifications import api, services, tasks
 from notifications.models import EmailOutbox
+from notifications.services import outbox
 from tests.factories import UserFactory
 from tests.notifications.kinds import DEMO
+
 
 def seconds(n: float) -> datetime.timedelta:
     return datetime.timedelta(seconds=n)
@@ -20,7 +22,7 @@ def seconds(n: float) -> datetime.timedelta:
 
 @pytest.fixture
 def t0():
-    """"Now" for the services under test: just after the rows the test writes (they use the real clock)."""
+    """ "Now" for the services under test: just after the rows the test writes (they use the real clock)."""
     return timezone.now() + datetime.timedelta(seconds=1)
 
 
@@ -29,7 +31,7 @@ def queued(monkeypatch):
     """The task messages notify() would send to the broker after a commit, recorded instead, so that these
     tests decide who delivers and when."""
     sent: list[int] = []
-    monkeypatch.setattr(services, "_queue_delivery", sent.extend)
+    monkeypatch.setattr(outbox, "_queue_delivery", sent.extend)
     return sent
 
 
@@ -214,7 +216,9 @@ def test_a_failing_send_is_retried_with_backoff_and_then_marked_failed(t0, db, s
     assert services.outbox_deliver_due(now=t0 + seconds(10**6)) == services.DeliveryReport()  # stays failed
 
 
-def test_a_failed_email_sent_again_after_a_retry_from_the_admin_action(t0, db, settings, django_capture_on_commit_callbacks):
+def test_a_failed_email_sent_again_after_a_retry_from_the_admin_action(
+    t0, db, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "tests.notifications.backends.DisconnectingBackend"
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 1
     notify([UserFactory()])

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from notifications import api, services, tasks
 from notifications.models import Digest, EmailOutbox, Notification
+from notifications.services import outbox
 from tests.factories import UserFactory
 from tests.notifications.kinds import DAILY, DEMO, QUIET
 
@@ -136,7 +137,7 @@ def test_each_user_gets_their_own_digest(db, now):
 
 
 def test_two_digest_runs_at_once_send_one_email_per_user(transactional_db, monkeypatch, now):
-    monkeypatch.setattr(services, "_queue_delivery", lambda ids: None)  # delivered below, not via a broker
+    monkeypatch.setattr(outbox, "_queue_delivery", lambda ids: None)  # delivered below, not via a broker
     users = [UserFactory() for _ in range(6)]
     api.notify(event_key="demo.daily:1", kind=DAILY, recipient_ids=[user.pk for user in users], title="For all")
     start = threading.Barrier(2)
@@ -159,3 +160,22 @@ def test_two_digest_runs_at_once_send_one_email_per_user(transactional_db, monke
     assert sum(counts) == 6
     assert sorted(message.to[0] for message in mail.outbox) == sorted(user.email for user in users)
     assert Digest.objects.count() == 6
+
+
+def test_the_operator_commands_queue_and_send_the_digests(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    daily(UserFactory(), 1)
+    out = StringIO()
+    call_command("send_digests", stdout=out)
+    call_command("send_digests", stdout=out)
+    call_command("deliver_outbox", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "1 digest(s) queued",
+        "0 digest(s) queued",
+        "sent 1, retrying later 0, failed 0, cancelled 0, handed back 0, lost lease 0",
+    ]
+    assert len(mail.outbox) == 1

@@ -60,7 +60,7 @@ def test_a_deleted_notification_is_not_emailed_again_on_retry(db):
 
 def test_unknown_kind_is_refused_and_nothing_is_stored(db):
     ada = UserFactory()
-    with pytest.raises(api.UnknownKind, match="forum.typo"):
+    with pytest.raises(api.UnknownKind, match=r"forum\.typo"):
         notify([ada], kind="forum.typo")
     assert not Notification.objects.exists()
 
@@ -159,10 +159,9 @@ def test_an_immediate_email_is_sent_after_the_commit(db, celery_eager, django_ca
 
 def test_nothing_is_stored_or_sent_when_the_callers_transaction_rolls_back(db, django_capture_on_commit_callbacks):
     ada = UserFactory()
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify([ada])
-            raise RuntimeError("the forum post failed to save")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        notify([ada])
+        raise RuntimeError("the forum post failed to save")
 
     assert callbacks == []
     assert not Notification.objects.exists() and not EmailOutbox.objects.exists()
@@ -228,7 +227,7 @@ def test_registering_a_kind_twice_the_same_way_is_harmless_but_a_clash_is_refuse
     api.register_kind(DEMO, label="Demo events", description="Something happened in a test.")
     with pytest.raises(ImproperlyConfigured, match="different definition"):
         api.register_kind(DEMO, label="Something else")
-    with pytest.raises(ImproperlyConfigured, match="app.name"):
+    with pytest.raises(ImproperlyConfigured, match=r"app\.name"):
         api.register_kind("nodot", label="No namespace")
     with pytest.raises(ImproperlyConfigured, match="default_email"):
         api.register_kind("demo.weekly", label="Weekly", default_email="weekly")

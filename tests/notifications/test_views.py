@@ -193,7 +193,12 @@ def test_a_bad_preference_value_is_refused_and_nothing_changes(ada_client, learn
 def test_a_learner_cannot_post_a_staff_only_kind(ada_client, learner):
     ada_client.post(
         "/notifications/preferences/",
-        {"kind-demo-event": "immediate", "kind-demo-daily": "digest", "kind-demo-quiet": "none", "kind-demo-staff": "none"},
+        {
+            "kind-demo-event": "immediate",
+            "kind-demo-daily": "digest",
+            "kind-demo-quiet": "none",
+            "kind-demo-staff": "none",
+        },
     )
     assert not Preference.objects.filter(kind=STAFF).exists()
 
