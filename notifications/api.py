@@ -76,7 +76,8 @@ def notify(
     `event_key` identifies the event ("forum.reply:4711"): a retried call with the same key notifies nobody
     twice. `url` is a same-site path. E-mail follows each recipient's preference for the kind: immediate
     (sent after the commit), daily digest, or none; `email_subject`/`email_text` default to the title and
-    body, `email_html` adds an HTML part. Raises UnknownKind, InvalidNotification."""
+    body, `email_html` adds an HTML part (inserted as is: render it from an autoescaping template). Raises
+    UnknownKind, InvalidNotification."""
     return services.notify(
         event_key=event_key,
         kind=kind,
