@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mooc
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?= -n 2
 
-.PHONY: system-libs run test setup venv venv-dev lint format engine sandbox-image sandbox-image-if-engine browser bench clean \
+.PHONY: system-libs run test check setup venv venv-dev lint format engine sandbox-image sandbox-image-if-engine browser bench clean \
 	deploy-image deploy-smoke
 
 run: setup sandbox-image-if-engine
@@ -51,6 +51,12 @@ browser:
 lint: venv-dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
+
+# The fast lane while working: lint, then the tests that need neither Docker nor a browser.
+# `make test` stays the whole suite and is what CI runs.
+check: venv-dev lint
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS) -q -m "not e2e and not docker"
 
 format: venv-dev
 	.venv/bin/ruff check --fix .

@@ -2,8 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from courses import selectors as course_selectors
-
 from . import services
 from .forms import ProfileForm
 
@@ -15,5 +13,4 @@ def profile(request):
         services.user_update_profile(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
-    summary = course_selectors.learner_summary(user=request.user)
-    return render(request, "accounts/profile.html", {"form": form, "summary": summary})
+    return render(request, "accounts/profile.html", {"form": form, "form_attrs": {"form": form}})

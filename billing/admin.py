@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils import timezone
 
-from . import access, gateway, services
+from . import gateway, services
 from .forms import RefundForm
 from .models import (
     Checkout,
@@ -21,6 +21,7 @@ from .models import (
     TrialClaim,
     WebhookEvent,
 )
+from .state import subscription_state
 
 
 class ReadOnlyMixin:
@@ -76,7 +77,7 @@ class SubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def access_state(self, obj) -> str:
         # Stripe's raw status can differ from what it grants (a running trial reported as incomplete,
         # a past_due within its grace days): staff see the access policy's own answer beside it.
-        return access.subscription_state(obj, now=timezone.now()).label
+        return subscription_state(obj, now=timezone.now()).label
 
 
 @admin.register(Invoice)

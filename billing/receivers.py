@@ -1,22 +1,19 @@
-"""Reactions to other apps' signals."""
+"""Reactions to other apps' events: each only queues a task, never calls Stripe inline (a quiz request
+or a grading worker must not wait on, or fail because of, our payment provider)."""
 
-import logging
+from django.db import transaction
 
-from courses.signals import specialization_completed
-
-from . import gateway, services
-
-logger = logging.getLogger(__name__)
+from courses import api as courses
 
 
 def end_subscription_after_specialization(sender, user, **kwargs) -> None:
     """Nobody keeps paying for a programme they completed: end at the period's end (setting, on by default)."""
-    try:
-        services.subscription_end_for_completion(user=user)
-    except (gateway.GatewayError, services.BillingError):
-        # The nightly reconciliation does not cover this; log loudly so staff can end it by hand.
-        logger.exception("Could not schedule the end of %s's subscription after completion", user)
+    from .tasks import end_subscription_for_completion
+
+    transaction.on_commit(lambda: end_subscription_for_completion.delay(user.pk), robust=True)
 
 
 def connect() -> None:
-    specialization_completed.connect(end_subscription_after_specialization, dispatch_uid="billing-end-on-completion")
+    courses.specialization_completed.connect(
+        end_subscription_after_specialization, dispatch_uid="billing-end-on-completion"
+    )

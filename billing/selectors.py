@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from .models import Invoice, Plan, Subscription, TrialClaim
+from .state import SubscriptionState, subscription_state
 
 
 def plan_active() -> Plan | None:
@@ -23,8 +24,6 @@ def subscription_current(*, user, now: datetime.datetime | None = None) -> Subsc
     after a newer one: it must not win.) One query; the access policy caches the answer per request."""
     if not user.is_authenticated:
         return None
-    from .access import FULL_ACCESS, subscription_state
-
     ended = Case(
         When(Q(status__in=Subscription.FINAL_STATUSES) | Q(ended_at__isnull=False), then=Value(1)),
         default=Value(0),
@@ -33,7 +32,7 @@ def subscription_current(*, user, now: datetime.datetime | None = None) -> Subsc
     subscriptions = list(Subscription.objects.filter(user=user).order_by(ended, "-created_at", "-id"))
     now = now or timezone.now()
     for subscription in subscriptions:
-        if subscription_state(subscription, now=now) in FULL_ACCESS:
+        if subscription_state(subscription, now=now).is_live:
             return subscription
     return subscriptions[0] if subscriptions else None
 
@@ -68,23 +67,30 @@ class SubscribeOffer:
         return self.plan.trial_days if self.trial_available else 0
 
 
-def subscribe_offer(*, user) -> SubscribeOffer | None:
-    """The offer for this user, or None when there is nothing to sell them (they have full access,
-    they are staff, or no plan is on sale)."""
-    from . import access
-
-    state = access.access_state(user)
-    if state in access.FULL_ACCESS:
+def subscribe_offer(*, user, has_full_access: bool) -> SubscribeOffer | None:
+    """The offer for this user, or None when there is nothing to sell them (`has_full_access`, which the
+    access policy decides: subscribed, or staff; or no plan is on sale)."""
+    if has_full_access:
         return None
     plan = plan_active()
     if plan is None:
         return None
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    state = subscription_state_of(user=user) if signed_in else SubscriptionState.NONE
     return SubscribeOffer(
         plan=plan,
-        signed_in=state is not access.AccessState.ANONYMOUS,
+        signed_in=signed_in,
         trial_available=plan.trial_days > 0 and trial_available(user=user),
-        resubscribe=state is access.AccessState.EXPIRED,
+        resubscribe=state is SubscriptionState.ENDED,
     )
+
+
+def subscription_state_of(*, user, now: datetime.datetime | None = None) -> SubscriptionState:
+    """What the learner's subscriptions give them at `now` (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return SubscriptionState.NONE
+    now = now or timezone.now()
+    return subscription_state(subscription_current(user=user, now=now), now=now)
 
 
 def trial_conversion_invoice(*, subscription: Subscription) -> Invoice | None:
@@ -139,7 +145,7 @@ def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPrevi
 
 @dataclasses.dataclass
 class BillingOverview:
-    state: object
+    state: SubscriptionState
     subscription: Subscription | None
     plan: Plan | None
     invoices: list[Invoice]
@@ -152,19 +158,15 @@ class BillingOverview:
 
     @property
     def can_subscribe(self) -> bool:
-        from .access import FULL_ACCESS
-
-        return self.state not in FULL_ACCESS
+        return not self.state.is_live
 
 
 def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOverview:
     from django.conf import settings
 
-    from . import access
-
     now = now or timezone.now()
     subscription = subscription_current(user=user, now=now)
-    state = access.access_state(user)
+    state = subscription_state(subscription, now=now)
     plan = plan_active()
     trial_days_left = next_charge_at = next_charge_cents = ends_at = grace_ends_at = None
     if subscription is not None and not subscription.is_final:

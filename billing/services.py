@@ -12,13 +12,12 @@ import re
 
 import stripe
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-
-from . import access, emails, gateway, selectors
+from . import emails, gateway, selectors
 from .models import (
     Checkout,
     Customer,
@@ -31,6 +30,7 @@ from .models import (
     TrialClaim,
     WebhookEvent,
 )
+from .state import subscription_state
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def plan_ensure_default() -> Plan:
 # ---- customers, trials, checkout --------------------------------------------------------------
 
 
-def customer_ensure(*, user: User) -> Customer:
+def customer_ensure(*, user) -> Customer:
     existing = Customer.objects.filter(user=user).first()
     if existing:
         return existing
@@ -117,13 +117,13 @@ def customer_ensure(*, user: User) -> Customer:
         return Customer.objects.get(user=user)
 
 
-def checkout_check(*, user: User, with_trial: bool) -> Plan:
+def checkout_check(*, user, with_trial: bool) -> Plan:
     """Validate a sign-up before anything is created. Raises BillingError with a message for the learner."""
     if not user.is_authenticated:
         raise BillingError("Log in to subscribe.")
     now = timezone.now()
     current = selectors.subscription_current(user=user, now=now)
-    if current is not None and access.subscription_state(current, now=now) in access.FULL_ACCESS:
+    if current is not None and subscription_state(current, now=now).is_live:
         raise BillingError("You already have an active subscription.")
     if with_trial and not selectors.trial_available(user=user):
         raise TrialRefused(
@@ -135,7 +135,7 @@ def checkout_check(*, user: User, with_trial: bool) -> Plan:
     return plan
 
 
-def checkout_start(*, user: User, with_trial: bool, success_url: str, cancel_url: str) -> Checkout:
+def checkout_start(*, user, with_trial: bool, success_url: str, cancel_url: str) -> Checkout:
     """Start a sign-up: a Stripe Checkout session in production, the local card page against localstripe."""
     plan = checkout_check(user=user, with_trial=with_trial)
     local = gateway.is_local()
@@ -216,7 +216,7 @@ def checkout_complete_local(
     return subscription
 
 
-def card_update_local(*, user: User, number: str, exp_month: int, exp_year: int, cvc: str) -> str:
+def card_update_local(*, user, number: str, exp_month: int, exp_year: int, cvc: str) -> str:
     """The local stand-in for the Customer Portal's card update. Returns the new card's last four digits."""
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
@@ -235,7 +235,7 @@ def card_update_local(*, user: User, number: str, exp_month: int, exp_year: int,
     return card.last4
 
 
-def portal_url(*, user: User, return_url: str, now: datetime.datetime | None = None) -> str:
+def portal_url(*, user, return_url: str, now: datetime.datetime | None = None) -> str:
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
         raise BillingError("There is no card on file yet.")
@@ -282,23 +282,21 @@ def _rank(data: dict) -> int:
     return STATUS_RANK.get(data.get("status"), 0)
 
 
-def _user_for(data: dict) -> User | None:
+def _user_for(data: dict) -> object | None:
     customer_id = _id(data.get("customer"))
     customer = Customer.objects.filter(stripe_customer_id=customer_id).select_related("user").first()
     if customer:
         return customer.user
     user_id = (data.get("metadata") or {}).get("user_id")
     if user_id and str(user_id).isdigit():
-        user = User.objects.filter(pk=int(user_id)).first()
+        user = get_user_model().objects.filter(pk=int(user_id)).first()
         if user and customer_id:
             Customer.objects.get_or_create(user=user, defaults={"stripe_customer_id": customer_id})
         return user
     return None
 
 
-def subscription_sync(
-    *, data: dict, stripe_time: int, user: User | None = None, plan: Plan | None = None
-) -> Subscription | None:
+def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | None = None) -> Subscription | None:
     """Apply a Stripe subscription snapshot taken at `stripe_time` (an event's `created`, or now for an
     API response). A snapshot older than the one applied is ignored; on a tie the further-along status
     wins, so duplicated and shuffled deliveries end in the same state. Returns None for a subscription
@@ -357,7 +355,6 @@ def subscription_sync(
         subscription.synced_at_stripe = stripe_time
         subscription.synced_rank = rank
         subscription.save()
-        access.forget(subscription.user)
         _after_subscription_change(subscription, created=created, was_final=was_final)
     return subscription
 
@@ -371,14 +368,14 @@ def _after_subscription_change(subscription: Subscription, *, created: bool, was
         transaction.on_commit(lambda: emails.send(template="subscription_ended", to=to, context=context))
 
 
-def _current_for_change(user: User, *, now: datetime.datetime) -> Subscription:
+def _current_for_change(user, *, now: datetime.datetime) -> Subscription:
     subscription = selectors.subscription_current(user=user, now=now)
     if subscription is None or subscription.is_final:
         raise BillingError("You have no subscription to change.")
     return subscription
 
 
-def subscription_cancel(*, user: User, now: datetime.datetime | None = None) -> Subscription:
+def subscription_cancel(*, user, now: datetime.datetime | None = None) -> Subscription:
     """Cancel at the period's end (the learner keeps what they paid for). A learner charged at the end
     of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded and the subscription ends now."""
     now = now or timezone.now()
@@ -399,7 +396,7 @@ def subscription_cancel(*, user: User, now: datetime.datetime | None = None) -> 
     return subscription_sync(data=data, stripe_time=int(now.timestamp()))
 
 
-def subscription_resume(*, user: User, now: datetime.datetime | None = None) -> Subscription:
+def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscription:
     now = now or timezone.now()
     subscription = _current_for_change(user, now=now)
     if not subscription.cancel_at_period_end:
@@ -411,7 +408,7 @@ def subscription_resume(*, user: User, now: datetime.datetime | None = None) -> 
     return subscription_sync(data=data, stripe_time=int(now.timestamp()))
 
 
-def subscription_end_for_completion(*, user: User, now: datetime.datetime | None = None) -> Subscription | None:
+def subscription_end_for_completion(*, user, now: datetime.datetime | None = None) -> Subscription | None:
     """The learner finished the whole specialization: stop charging at the period's end (a setting)."""
     if not settings.BILLING_END_ON_SPECIALIZATION_COMPLETE:
         return None
@@ -525,7 +522,7 @@ def _recount_refunded(invoice: Invoice, *, reported: int = 0) -> None:
 
 
 def refund_create(
-    *, invoice: Invoice, amount_cents: int, reason: str, requested_by: User | None = None, automatic: bool = False
+    *, invoice: Invoice, amount_cents: int, reason: str, requested_by=None, automatic: bool = False
 ) -> Refund:
     """Refund all or part of a paid invoice and tell the learner. Raises BillingError for a bad request."""
     reason = (reason or "").strip()
@@ -617,7 +614,7 @@ def dispute_record(*, data: dict) -> Dispute:
     )
     if created:
         staff = settings.BILLING_STAFF_EMAILS or list(
-            User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+            get_user_model().objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
         )
         emails.send(template="dispute_staff", to=staff, context={"dispute": dispute})
     return dispute

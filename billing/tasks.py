@@ -18,3 +18,21 @@ def process_webhook_event(self, event_pk: int) -> str:
 def reconcile_subscriptions() -> str:
     run = services.subscriptions_reconcile()
     return f"{run.repaired} repaired of {run.checked}"
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def end_subscription_for_completion(self, user_id: int) -> str:
+    """The learner finished the whole specialization: stop renewing (idempotent; retried while Stripe
+    cannot be reached)."""
+    from django.contrib.auth import get_user_model
+
+    from . import gateway
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return "no such user"
+    try:
+        subscription = services.subscription_end_for_completion(user=user)
+    except gateway.GatewayError as exc:
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+    return subscription.stripe_subscription_id if subscription else "nothing to end"

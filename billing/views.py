@@ -18,7 +18,7 @@ from .models import Checkout
 
 @login_required
 def overview(request):
-    return render(request, "billing/overview.html", {"o": selectors.billing_overview(user=request.user)})
+    return render(request, "billing/overview.html", {"overview": selectors.billing_overview(user=request.user)})
 
 
 @login_required
@@ -42,7 +42,7 @@ def start(request):
 @login_required
 def welcome(request):
     """Where Stripe Checkout (or the local card page) returns: the trial's end and the first charge."""
-    return render(request, "billing/welcome.html", {"o": selectors.billing_overview(user=request.user)})
+    return render(request, "billing/welcome.html", {"overview": selectors.billing_overview(user=request.user)})
 
 
 @login_required

@@ -6,11 +6,11 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self) -> None:
-        from courses import signals
+        from courses import api as courses
 
         from . import receivers
 
-        signals.course_completed.connect(receivers.on_course_completed, dispatch_uid="certificates-course")
-        signals.specialization_completed.connect(
+        courses.course_completed.connect(receivers.on_course_completed, dispatch_uid="certificates-course")
+        courses.specialization_completed.connect(
             receivers.on_specialization_completed, dispatch_uid="certificates-specialization"
         )

@@ -6,8 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from courses.models import Course, Specialization
-
 
 def new_public_id() -> str:
     # 96 random bits, URL-safe: unguessable, and short enough to print under a QR code.
@@ -26,8 +24,8 @@ class Certificate(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates")
     kind = models.CharField(max_length=20, choices=CertificateKind.choices)
-    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    specialization = models.ForeignKey(Specialization, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey("courses.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    specialization = models.ForeignKey("courses.Specialization", on_delete=models.PROTECT, related_name="+")
     learner_name = models.CharField(max_length=200)
     title = models.CharField(max_length=300)
     completed_at = models.DateTimeField()
@@ -66,3 +64,21 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None
+
+
+class CertificateNameChange(models.Model):
+    """A certificate re-issued with the learner's corrected name: same verification id, change on record."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="name_changes")
+    old_name = models.CharField(max_length=200)
+    new_name = models.CharField(max_length=200)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.public_id}: {self.old_name} → {self.new_name}"

@@ -11,36 +11,35 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing import access
-from courses.models import Course, CourseCompletion, Specialization
+from access import api as access
+from accounts import api as accounts
+from courses import api as courses
 
-from .models import Certificate, CertificateKind
+from .models import Certificate, CertificateKind, CertificateNameChange
+from .selectors import verification_url
 
 
 class CertificateError(Exception):
     """A staff action that cannot be done as asked (the message says why)."""
 
 
-def _learner_name(user) -> str:
-    return (getattr(user, "display_name", "") or getattr(user, "name", "") or user.email).strip()
-
-
-def certificate_issue_for_course(*, user, course: Course, now: datetime.datetime | None = None) -> Certificate | None:
+def certificate_issue_for_course(*, user, course_id: int, now: datetime.datetime | None = None) -> Certificate | None:
     """Issue the course certificate for a recorded completion (once). None when the course is not
     completed or the access policy says this learner cannot earn certificates now."""
-    completion = CourseCompletion.objects.filter(user=user, course=course).first()
+    completion = courses.completion_of(user_id=user.pk, course_id=course_id)
     if completion is None:
         return None
-    existing = Certificate.objects.filter(user=user, course=course, kind=CertificateKind.COURSE).first()
+    existing = Certificate.objects.filter(user=user, course_id=course_id, kind=CertificateKind.COURSE).first()
     if existing is not None:
         return existing
-    if not access.can_earn_certificate(user, course):
+    if not access.can_earn_certificate(user, course_id=course_id):
         return None
+    course = courses.course_facts(course_id=course_id)
     return _create(
         user=user,
         kind=CertificateKind.COURSE,
-        course=course,
-        specialization=course.specialization,
+        course_id=course_id,
+        specialization_id=course.specialization_id,
         title=course.title,
         completed_at=completion.completed_at,
         now=now,
@@ -48,55 +47,82 @@ def certificate_issue_for_course(*, user, course: Course, now: datetime.datetime
 
 
 def certificate_issue_for_specialization(
-    *, user, specialization: Specialization, now: datetime.datetime | None = None
+    *, user, specialization_id: int, now: datetime.datetime | None = None
 ) -> Certificate | None:
     """Issue the specialization certificate once every course of it is completed (once)."""
-    courses = list(specialization.courses.all())
-    completions = list(CourseCompletion.objects.filter(user=user, course__in=courses))
-    if not courses or len(completions) != len(courses):
+    course_ids = courses.specialization_course_ids(specialization_id=specialization_id)
+    completions = courses.completions_of(user_id=user.pk, specialization_id=specialization_id)
+    if not course_ids or {c.course_id for c in completions} != set(course_ids):
         return None
     existing = Certificate.objects.filter(
-        user=user, specialization=specialization, kind=CertificateKind.SPECIALIZATION
+        user=user, specialization_id=specialization_id, kind=CertificateKind.SPECIALIZATION
     ).first()
     if existing is not None:
         return existing
-    if not all(access.can_earn_certificate(user, course) for course in courses):
+    if not all(access.can_earn_certificate(user, course_id=course_id) for course_id in course_ids):
         return None
     return _create(
         user=user,
         kind=CertificateKind.SPECIALIZATION,
-        course=None,
-        specialization=specialization,
-        title=specialization.title,
+        course_id=None,
+        specialization_id=specialization_id,
+        title=courses.specialization_facts(specialization_id=specialization_id).title,
         completed_at=max(c.completed_at for c in completions),
         now=now,
     )
 
 
-def _create(*, user, kind, course, specialization, title, completed_at, now) -> Certificate:
+def _create(*, user, kind, course_id, specialization_id, title, completed_at, now) -> Certificate:
     try:
         with transaction.atomic():
             return Certificate.objects.create(
                 user=user,
                 kind=kind,
-                course=course,
-                specialization=specialization,
-                learner_name=_learner_name(user),
+                course_id=course_id,
+                specialization_id=specialization_id,
+                learner_name=accounts.certificate_name(user),
                 title=title,
                 completed_at=completed_at,
                 issued_at=now or timezone.now(),
             )
     except IntegrityError:  # issued concurrently by another worker: return that one
-        lookup = {"course": course} if kind == CertificateKind.COURSE else {"specialization": specialization}
+        lookup = (
+            {"course_id": course_id} if kind == CertificateKind.COURSE else {"specialization_id": specialization_id}
+        )
         return Certificate.objects.get(user=user, kind=kind, **lookup)
+
+
+def certificate_reissue_with_current_name(
+    *, certificate: Certificate, user, now: datetime.datetime | None = None
+) -> Certificate:
+    """Re-issue a certificate with the learner's current name (after they corrected it in their profile).
+    It keeps its verification id, so links and printed QR codes still work; the change is recorded and
+    the verification page says the certificate was re-issued with an updated name."""
+    if certificate.user_id != user.pk:
+        raise CertificateError("Only the certificate's owner can re-issue it with their name.")
+    if certificate.revoked_at is not None:
+        raise CertificateError("A revoked certificate cannot be re-issued.")
+    new_name = accounts.certificate_name(user)
+    if not getattr(user, "name", "").strip():
+        raise CertificateError("Add your full name in your profile first.")
+    if new_name == certificate.learner_name:
+        raise CertificateError("This certificate already shows your current name.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        CertificateNameChange.objects.create(
+            certificate=locked, old_name=locked.learner_name, new_name=new_name, changed_at=now, changed_by=user
+        )
+        locked.learner_name = new_name
+        locked.save(update_fields=["learner_name"])
+    return locked
 
 
 def certificate_revoke(
     *, certificate: Certificate, staff, reason: str, now: datetime.datetime | None = None
 ) -> Certificate:
     """Staff revoke a certificate with a reason; its verification page then says so."""
-    if not (staff.is_authenticated and staff.is_staff):
-        raise CertificateError("Only staff can revoke certificates.")
+    access.can_revoke_certificate(staff).require()
     if not reason.strip():
         raise CertificateError("Give the reason for revoking; it is shown on the verification page.")
     if certificate.revoked_at is not None:
@@ -106,10 +132,6 @@ def certificate_revoke(
     certificate.revoked_by = staff
     certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
     return certificate
-
-
-def verification_url(certificate: Certificate) -> str:
-    return settings.SITE_URL.rstrip("/") + certificate.get_absolute_url()
 
 
 def qr_code_svg(data: str) -> str:
@@ -176,24 +198,29 @@ def _site_name() -> str:
 def certificates_issue_missing(*, now: datetime.datetime | None = None) -> list[Certificate]:
     """Issue the certificates of completions that have none yet (for example after the worker was
     down when a completion was recorded). Idempotent; returns the certificates it issued."""
+    from django.contrib.auth import get_user_model
+
     issued = []
     have = set(Certificate.objects.filter(kind=CertificateKind.COURSE).values_list("user_id", "course_id"))
-    for completion in CourseCompletion.objects.select_related("user", "course__specialization"):
+    completions = courses.completions_all()
+    users = get_user_model().objects.in_bulk({c.user_id for c in completions})
+    for completion in completions:
         if (completion.user_id, completion.course_id) in have:
             continue
-        certificate = certificate_issue_for_course(user=completion.user, course=completion.course, now=now)
+        certificate = certificate_issue_for_course(
+            user=users[completion.user_id], course_id=completion.course_id, now=now
+        )
         if certificate is not None:
             issued.append(certificate)
-    specs = {
-        (c.user, c.course.specialization)
-        for c in CourseCompletion.objects.select_related("user", "course__specialization")
-    }
-    for user, specialization in specs:
-        if Certificate.objects.filter(
-            user=user, specialization=specialization, kind=CertificateKind.SPECIALIZATION
-        ).exists():
+    have_spec = set(
+        Certificate.objects.filter(kind=CertificateKind.SPECIALIZATION).values_list("user_id", "specialization_id")
+    )
+    for user_id, specialization_id in sorted({(c.user_id, c.specialization_id) for c in completions}):
+        if (user_id, specialization_id) in have_spec:
             continue
-        certificate = certificate_issue_for_specialization(user=user, specialization=specialization, now=now)
+        certificate = certificate_issue_for_specialization(
+            user=users[user_id], specialization_id=specialization_id, now=now
+        )
         if certificate is not None:
             issued.append(certificate)
     return issued

@@ -57,6 +57,7 @@ class CourseNotifyRequest(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "notify-me request"
         constraints = [models.UniqueConstraint(fields=["course", "user"], name="one_notify_request_per_course")]
 
     def __str__(self) -> str:
@@ -213,6 +214,8 @@ class ItemProgress(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "item progress"
+        verbose_name_plural = "item progress"
         constraints = [models.UniqueConstraint(fields=["user", "item"], name="one_progress_per_item")]
 
     def __str__(self) -> str:

@@ -1,26 +1,48 @@
-"""Reads for course pages. Each page costs a fixed number of queries, however big the course."""
+"""Reads for course pages. Each page costs a fixed number of queries, however big the course.
+
+Who may open an item is not decided here: the caller passes `can_view`, a callable the access policy
+answers (see the courseware app), and the rows carry its answer.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from billing import access
+from .models import (
+    Course,
+    CourseCompletion,
+    CourseNotifyRequest,
+    Enrollment,
+    Interview,
+    Item,
+    ItemKind,
+    ItemProgress,
+    Specialization,
+    Week,
+)
 
-from .models import Course, CourseNotifyRequest, Interview, Item, ItemKind, ItemProgress, Specialization, Week
+# (item) -> a truthy answer (the access policy's Decision) when the learner may open it
+CanView = Callable[[Item], Any]
 
 
 @dataclasses.dataclass
 class ItemRow:
     item: Item
-    can_view: bool
+    access: Any  # the policy's answer for this item: truthy when open, with a reason when not
     complete: bool = False
     started: bool = False
+
+    @property
+    def can_view(self) -> bool:
+        return bool(self.access)
 
     @property
     def status(self) -> str:
@@ -111,7 +133,7 @@ def course_get(*, slug: str) -> Course:
     return course
 
 
-def course_syllabus(*, user, course: Course) -> list[WeekRow]:
+def course_syllabus(*, user, course: Course, can_view: CanView) -> list[WeekRow]:
     """The weeks of a course with each item's access and the learner's progress."""
     items = list(Item.objects.filter(course=course).select_related("week").order_by("week__number", "order", "id"))
     for item in items:
@@ -123,12 +145,59 @@ def course_syllabus(*, user, course: Course) -> list[WeekRow]:
         rows[item.week_id].append(
             ItemRow(
                 item=item,
-                can_view=access.can_view_item(user, item),
+                access=can_view(item),
                 complete=bool(p and p.completed_at),
                 started=bool(p),
             )
         )
     return [WeekRow(week=week, items=rows.get(week.pk, [])) for week in course.weeks.all()]
+
+
+@dataclasses.dataclass
+class CourseOutline:
+    """The course page: the syllabus with the learner's progress and deadlines, and what to do next."""
+
+    course: Course
+    weeks: list[WeekRow]
+    released: bool
+    completion: CourseCompletion | None
+    notify_requested: bool
+
+    @property
+    def done(self) -> int:
+        return sum(week.done for week in self.weeks)
+
+    @property
+    def total(self) -> int:
+        return sum(week.total for week in self.weeks)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def resume(self) -> Item | None:
+        return course_resume_item(weeks=self.weeks)
+
+    @property
+    def has_deadlines(self) -> bool:
+        return any(week.deadline for week in self.weeks)
+
+    @property
+    def has_locked(self) -> bool:
+        return any(not row.can_view for week in self.weeks for row in week.items)
+
+
+def course_outline(*, user, course: Course, can_view: CanView, now: datetime.datetime | None = None) -> CourseOutline:
+    weeks = course_syllabus(user=user, course=course, can_view=can_view)
+    week_deadlines_apply(user=user, course=course, weeks=weeks, now=now)
+    return CourseOutline(
+        course=course,
+        weeks=weeks,
+        released=course.is_released(),
+        completion=course_completion_get(user=user, course=course),
+        notify_requested=notify_requested(user=user, course=course),
+    )
 
 
 def course_resume_item(*, weeks: list[WeekRow]) -> Item | None:
@@ -152,12 +221,16 @@ RESUME_MARGIN_SECONDS = 2.0
 @dataclasses.dataclass
 class ItemPage:
     item: Item
-    can_view: bool
+    access: Any  # the policy's answer: truthy when the learner may open the item, else why not
     progress: ItemProgress | None
     previous: Item | None
     next: Item | None
     position: int
     count: int
+
+    @property
+    def can_view(self) -> bool:
+        return bool(self.access)
 
     @property
     def _saved_position(self) -> float:
@@ -183,7 +256,7 @@ class ItemPage:
         return position
 
 
-def item_page(*, user, course: Course, item_slug: str) -> ItemPage:
+def item_page(*, user, course: Course, item_slug: str, can_view: CanView) -> ItemPage:
     item = (
         Item.objects.filter(course=course, slug=item_slug)
         .select_related("week", "lecture", "reading")
@@ -208,7 +281,7 @@ def item_page(*, user, course: Course, item_slug: str) -> ItemPage:
         progress = ItemProgress.objects.filter(user=user, item=item).first()
     return ItemPage(
         item=item,
-        can_view=access.can_view_item(user, item),
+        access=can_view(item),
         progress=progress,
         previous=stub(ordered[index - 1]) if index > 0 else None,
         next=stub(ordered[index + 1]) if index + 1 < len(ordered) else None,
@@ -250,7 +323,7 @@ class CourseProgress:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def learner_progress(*, user, specialization: Specialization) -> list[CourseProgress]:
+def learner_progress(*, user, specialization: Specialization, can_view: CanView) -> list[CourseProgress]:
     """Progress per course and week for the progress page, in four queries."""
     today = timezone.localdate()
     courses = list(specialization.courses.order_by("order"))
@@ -265,7 +338,7 @@ def learner_progress(*, user, specialization: Specialization) -> list[CourseProg
         items_by_week[item.week_id].append(
             ItemRow(
                 item=item,
-                can_view=access.can_view_item(user, item),
+                access=can_view(item),
                 complete=bool(p and p.completed_at),
                 started=bool(p),
             )
@@ -288,19 +361,17 @@ def learner_summary(*, user) -> dict:
     }
 
 
-def item_for_progress(*, item_id: int) -> Item:
+def item_get(*, item_id: int) -> Item:
+    """An item with its course (and lecture, when it is one): what the progress endpoint updates."""
     item = Item.objects.select_related("course", "lecture").filter(pk=item_id).first()
     if item is None:
         raise Http404("No such item.")
     return item
 
 
-def completed_course_ids(*, user) -> set[int]:
-    """Courses the learner has completed (for the access policy and certificates)."""
+def _completed_course_ids(user) -> set[int]:
     if not user.is_authenticated:
         return set()
-    from .models import CourseCompletion
-
     return set(CourseCompletion.objects.filter(user=user).values_list("course_id", flat=True))
 
 
@@ -309,8 +380,6 @@ def week_deadlines_apply(*, user, course: Course, weeks: list[WeekRow], now: dat
     counted from when they enrolled or last reset their deadlines. One query."""
     if not user.is_authenticated:
         return
-    from .models import Enrollment
-
     enrollment = Enrollment.objects.filter(user=user, course=course).first()
     if enrollment is None:
         return
@@ -336,7 +405,7 @@ class SpecializationProgress:
 
 def specialization_progress(*, user, courses: list[CourseProgress]) -> SpecializationProgress:
     """The whole specialization: items done across its courses, and courses completed (one query)."""
-    completed = completed_course_ids(user=user)
+    completed = _completed_course_ids(user)
     return SpecializationProgress(
         done=sum(c.done for c in courses),
         total=sum(c.total for c in courses),
@@ -350,6 +419,4 @@ def course_completion_get(*, user, course: Course):
     """The learner's completion of this course, or None."""
     if not user.is_authenticated:
         return None
-    from .models import CourseCompletion
-
     return CourseCompletion.objects.filter(user=user, course=course).first()

@@ -522,6 +522,32 @@ def course_completion_flag_regression(
     return flag
 
 
+def graded_result_apply(*, user, item: Item, detail: str = "", now: datetime.datetime | None = None) -> bool:
+    """Work out what a learner's current result on a graded item means (the task queued by
+    `courses.api.graded_result_changed`). Idempotent: it reads the result as the owning app reports it
+    now (its registered passed checker), so running it twice, late, or after a newer result is harmless.
+
+    Passed: the item is complete (once) and the completion rule looks at the course. Not passed while
+    the item was complete (a regrade lowered it): flagged for staff when the course was completed,
+    never revoked silently. Returns whether the item counts as passed."""
+    checker = registry.passed_checker_for(item.kind)
+    if checker is None:
+        return False
+    now = now or timezone.now()
+    if item.pk in checker(user, [item]):
+        item_progress_mark_passed(user=user, item=item, now=now)
+        course_completion_evaluate(user=user, course=item.course, now=now)
+        return True
+    if ItemProgress.objects.filter(user=user, item=item, completed_at__isnull=False).exists():
+        course_completion_flag_regression(
+            user=user,
+            item=item,
+            detail=detail or f"The best result on “{item.title}” is now below its pass mark.",
+            now=now,
+        )
+    return False
+
+
 def completion_regression_resolve(
     *, regression: CompletionRegression, staff, resolution: str, now: datetime.datetime | None = None
 ) -> CompletionRegression:
@@ -563,6 +589,28 @@ def item_create(*, course: Course, week_number: int | None, slug: str, title: st
         raise ValueError(f"{course.slug} already has an item {slug!r}")
     order = (week.items.order_by("-order").values_list("order", flat=True).first() or 0) + 1
     return Item.objects.create(course=course, week=week, order=order, slug=slug, title=title, kind=kind)
+
+
+def item_ensure(
+    *, kind: str, slug: str, title: str, course_slug: str | None = None, week_number: int | None = None
+) -> Item:
+    """The item an importer of graded work attaches to: the existing one with this slug and kind (in
+    `course_slug` when given, else the only one), or a new one at the end of a week of `course_slug`.
+    Raises ValueError with a message for the operator."""
+    items = Item.objects.filter(slug=slug, kind=kind).select_related("course")
+    if course_slug:
+        course = Course.objects.filter(slug=course_slug).first()
+        if course is None:
+            raise ValueError(f"No course {course_slug!r}.")
+        return items.filter(course=course).first() or item_create(
+            course=course, week_number=week_number, slug=slug, title=title, kind=kind
+        )
+    found = list(items)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ValueError(f"No {kind} {slug!r} yet: add --course COURSE_SLUG to create it.")
+    raise ValueError(f"{slug!r} exists in several courses; add --course.")
 
 
 def course_release_notify(*, today: datetime.date | None = None) -> int:

@@ -6,10 +6,10 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
-        from courses import registry
+        from courses import api as courses
 
         from . import packs, selectors, views
 
-        registry.register_item_view("assignment", views.assignment_item)
-        registry.register_pack_handler("assignment", packs.handler)
-        registry.register_passed_checker("assignment", selectors.passed_assignment_item_ids)
+        courses.register_item_view("assignment", views.assignment_item)
+        courses.register_pack_handler("assignment", packs.handler)
+        courses.register_passed_checker("assignment", selectors.passed_assignment_item_ids)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from courses.registry import PackHandler
+from courses.api import PackHandler
 
 from .spec import SpecError
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from nbconvert.filters.ansi import ansi2html
 from nbconvert.filters.highlight import Highlight2HTML
 
-from courses.rendering import render_markdown
+from courses.api import render_markdown
 
 from .spec import cell_role, cell_source
 

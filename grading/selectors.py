@@ -9,7 +9,7 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, Max
 from django.http import Http404
 from django.utils import timezone
 
-from billing import access
+from access import api as access
 
 from .models import Assignment, GraderVersion, RegradeJob, Submission
 
@@ -29,9 +29,11 @@ class AssignmentPage:
         return bool(self.best and self.best.percent is not None and self.best.percent >= self.assignment.pass_percent)
 
 
-def assignment_for_item(*, item) -> Assignment:
+def assignment_for_item(*, item_id: int) -> Assignment:
     assignment = (
-        Assignment.objects.select_related("current_version", "item__course", "item__week").filter(item=item).first()
+        Assignment.objects.select_related("current_version", "item__course", "item__week")
+        .filter(item_id=item_id)
+        .first()
     )
     if assignment is None:
         raise Http404("This assignment has no grader yet.")
@@ -51,8 +53,8 @@ def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | No
     reason = ""
     if assignment.current_version is None:
         reason = "This assignment is not open for submissions yet."
-    elif not access.can_submit(user, assignment.item):
-        reason = access.submit_denied_message(user, assignment.item)
+    elif not (decision := access.can_submit(user, assignment.item)):
+        reason = decision.message
     elif attempts_left == 0:
         reason = f"You have used all {assignment.max_attempts} attempts."
     elif submissions and assignment.cooldown_minutes:
@@ -78,7 +80,7 @@ def submission_for_viewer(*, user, submission_id: int) -> Submission:
         .filter(pk=submission_id)
         .first()
     )
-    if submission is None or not (user.is_authenticated and (submission.learner_id == user.pk or user.is_staff)):
+    if submission is None or not access.can_view_submission(user, owner_id=submission.learner_id):
         raise Http404("No such submission.")
     return submission
 

@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from billing import access
+from access import api as access
+from courses import api as courses
 
 from . import runner, sandbox
 from .models import Assignment, GraderVersion, GradingRun, RegradeJob, Submission
@@ -43,10 +44,9 @@ def submission_create(
     The Submission row is committed before the grading task is sent, so no submission is ever lost;
     any refusal raises SubmissionRejected and stores nothing."""
     now = now or timezone.now()
-    try:
-        access.require_can_submit(learner, assignment.item)
-    except access.AccessDenied as exc:
-        raise SubmissionRejected(str(exc)) from exc
+    decision = access.can_submit(learner, assignment.item)
+    if not decision:
+        raise SubmissionRejected(decision.message)
     version = assignment.current_version
     if version is None:
         raise SubmissionRejected("This assignment is not open for submissions yet.")
@@ -243,33 +243,18 @@ def _run_finish(run: GradingRun, report: GradeReport, image: str) -> GradingRun:
             submission.score, submission.max_score = report.score, report.max_score
             submission.latest_run = run
             submission.save(update_fields=["status", "score", "max_score", "latest_run", "updated_at"])
-        transaction.on_commit(lambda: _after_grading(submission))
+        if submission.status == Submission.Status.GRADED:
+            # What the grade means for the learner (progress, completion, certificate, or a regression
+            # flagged for staff) is a queued, idempotent task sent after this commit: nothing it does
+            # can turn this saved grade into an error.
+            courses.graded_result_changed(
+                user_id=submission.learner_id,
+                item_id=submission.assignment.item_id,
+                detail=f"After a regrade the best score on “{submission.assignment.item.title}” is below the pass "
+                f"mark ({submission.assignment.pass_percent}%): attempt {submission.attempt} now scores "
+                f"{submission.score:g}/{submission.max_score:g}.",
+            )
     return run
-
-
-def _after_grading(submission: Submission) -> None:
-    """Completion is the courses app's rule; tell it what this grade means for the learner.
-
-    Passing (best score at or above the pass mark) marks the item passed and lets the course complete.
-    A regrade that leaves a once-passed item below the mark is flagged for staff, never revoked silently."""
-    from courses import services as course_services
-    from courses.models import ItemProgress
-
-    from .selectors import passed_assignment_item_ids
-
-    item = submission.assignment.item
-    learner = submission.learner
-    if item.pk in passed_assignment_item_ids(learner, [item]):
-        course_services.item_progress_mark_passed(user=learner, item=item)
-        course_services.course_completion_evaluate(user=learner, course=item.course)
-    elif ItemProgress.objects.filter(user=learner, item=item, completed_at__isnull=False).exists():
-        course_services.course_completion_flag_regression(
-            user=learner,
-            item=item,
-            detail=f"After a regrade the best score on “{item.title}” is below the pass mark "
-            f"({submission.assignment.pass_percent}%): attempt {submission.attempt} now scores "
-            f"{submission.score:g}/{submission.max_score:g}.",
-        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,14 +6,12 @@ import copy
 import json
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from billing import access
-from courses import selectors as course_selectors
+from access import api as access
 
 from . import selectors, services
 from .models import RegradeJob
@@ -24,23 +22,23 @@ from .spec import cell_source
 
 def assignment_item(request, course, page):
     """The course item view for `kind: assignment` (called once the access policy allowed viewing)."""
-    assignment = selectors.assignment_for_item(item=page.item)
-    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    assignment = selectors.assignment_for_item(item_id=page.item.pk)
+    assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
     context = {
         "course": course,
         "page": page,
         "item": page.item,
-        "data": data,
-        "cells": render_starter(data.version) if data.version else [],
+        "assignment_page": assignment_page,
+        "cells": render_starter(assignment_page.version) if assignment_page.version else [],
     }
     return render(request, "grading/assignment.html", context)
 
 
 def _assignment_or_404(request, item_id: int):
-    item = course_selectors.item_for_progress(item_id=item_id)
-    if not access.can_view_item(request.user, item):
+    assignment = selectors.assignment_for_item(item_id=item_id)
+    if not access.can_download(request.user, assignment.item):
         raise Http404("No such assignment.")
-    return selectors.assignment_for_item(item=item)
+    return assignment
 
 
 def assignment_download(request, item_id: int):
@@ -106,7 +104,7 @@ def assignment_editor(request, item_id: int):
             messages.error(request, str(exc))
         else:
             return redirect(submission)
-    data = selectors.assignment_page(user=request.user, assignment=assignment)
+    assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
     cells = render_cells(base)
     for cell in cells:
         if cell["kind"] == "code":
@@ -116,7 +114,7 @@ def assignment_editor(request, item_id: int):
         "item": assignment.item,
         "course": assignment.item.course,
         "cells": cells,
-        "data": data,
+        "assignment_page": assignment_page,
     }
     return render(request, "grading/editor.html", context)
 
@@ -137,7 +135,7 @@ def _submission_context(request, submission):
         "assignment": assignment,
         "item": assignment.item,
         "course": assignment.item.course,
-        "staff_view": request.user.is_staff,
+        "staff_view": bool(access.can_manage(request.user)),
         "passed": submission.percent is not None and submission.percent >= assignment.pass_percent,
         "has_output": bool(run and any(c.get("outputs") or c.get("error") for c in run.cells)),
     }
@@ -155,7 +153,7 @@ def submission_notebook(request, pk: int):
     return response
 
 
-@staff_member_required
+@access.manage_required
 def regrade_detail(request, pk: int):
     job = get_object_or_404(RegradeJob.objects.select_related("assignment__item", "grader_version"), pk=pk)
     context = {"job": job, "rows": selectors.regrade_comparison(job=job)}
@@ -163,7 +161,7 @@ def regrade_detail(request, pk: int):
     return render(request, template, context)
 
 
-@staff_member_required
+@access.manage_required
 @require_POST
 def submission_regrade(request, pk: int):
     submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)

@@ -8,14 +8,14 @@ class QuizzesConfig(AppConfig):
     def ready(self) -> None:
         # Plug quizzes into courses: how a quiz item is shown, travels in a pack and is passed; how
         # in-video questions (which use the quiz question format) are validated and shown on lectures.
-        from courses import registry
+        from courses import api as courses
 
         from . import pack, questions, selectors, views
 
-        registry.register_item_view("quiz", views.quiz_item)
-        registry.register_item_view("lecture", views.lecture_item)
-        registry.register_pack_handler(
-            "quiz", registry.PackHandler(validate=pack.validate, apply=pack.apply, export=pack.export)
+        courses.register_item_view("quiz", views.quiz_item)
+        courses.register_item_view("lecture", views.lecture_item)
+        courses.register_pack_handler(
+            "quiz", courses.PackHandler(validate=pack.validate, apply=pack.apply, export=pack.export)
         )
-        registry.register_passed_checker("quiz", selectors.passed_item_ids)
-        registry.register_question_validator(lambda question: questions.validate_question(question, allow_points=False))
+        courses.register_passed_checker("quiz", selectors.passed_item_ids)
+        courses.register_question_validator(lambda question: questions.validate_question(question, allow_points=False))

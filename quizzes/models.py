@@ -4,8 +4,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from courses.models import Item
-
 DEFAULT_PASS_PERCENT = 80
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_WINDOW_HOURS = 8
@@ -14,7 +12,7 @@ DEFAULT_WINDOW_HOURS = 8
 class Quiz(models.Model):
     """The graded part of a quiz item. Its primary key is the item's, so `Item.quiz` reaches it."""
 
-    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="quiz", primary_key=True)
+    item = models.OneToOneField("courses.Item", on_delete=models.CASCADE, related_name="quiz", primary_key=True)
     instructions = models.TextField(blank=True, help_text="Markdown, shown before an attempt.")
     pass_percent = models.PositiveSmallIntegerField(
         default=DEFAULT_PASS_PERCENT, validators=[MinValueValidator(1), MaxValueValidator(100)]

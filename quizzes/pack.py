@@ -28,7 +28,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from courses.pack import SLUG_RE
+from courses.api import SLUG_RE
 
 from .models import (
     DEFAULT_MAX_ATTEMPTS,

@@ -10,10 +10,10 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from billing import access
+from access import api as access
 
+from . import rules
 from .models import Attempt, AttemptQuestion, AttemptStatus, Option, Quiz
-from .services import _grace
 
 
 def passed_item_ids(user, items: Iterable) -> set[int]:
@@ -32,7 +32,7 @@ class QuizPage:
     current: Attempt | None
     best: float | None
     passed: bool
-    can_submit: bool
+    access: access.Decision  # may the learner take it now, and why not
     remaining: int
     next_at: datetime.datetime | None
 
@@ -47,17 +47,9 @@ def quiz_page(*, user, item, now: datetime.datetime | None = None) -> QuizPage:
     count = sum(pool.active if pool.draw is None else min(pool.draw, pool.active) for pool in pools)
     attempts = list(Attempt.objects.filter(user=user, quiz=quiz).order_by("-number")) if user.is_authenticated else []
     current = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
-    if current and current.deadline and now > current.deadline + _grace():
+    if current and rules.is_past_deadline(current, now):
         current = None  # closed by its timer; the next start records that
-    since = now - datetime.timedelta(hours=quiz.attempt_window_hours)
-    recent = sorted((a for a in attempts if a.started_at > since and a is not current), key=lambda a: a.started_at)
-    used = len(recent) + (1 if current else 0)
-    remaining = max(0, quiz.max_attempts - used)
-    next_at = None
-    if remaining == 0 and not current and recent:
-        next_at = recent[len(recent) - quiz.max_attempts].started_at + datetime.timedelta(
-            hours=quiz.attempt_window_hours
-        )
+    window = rules.check_attempt_window(quiz=quiz, started=[a.started_at for a in attempts], now=now)
     scored = [a.percent for a in attempts if a.status == AttemptStatus.SUBMITTED and a.percent is not None]
     return QuizPage(
         quiz=quiz,
@@ -66,9 +58,9 @@ def quiz_page(*, user, item, now: datetime.datetime | None = None) -> QuizPage:
         current=current,
         best=max(scored) if scored else None,
         passed=any(a.passed for a in attempts),
-        can_submit=access.can_submit(user, item),
-        remaining=remaining,
-        next_at=next_at,
+        access=access.can_take_quiz(user, item),
+        remaining=window.remaining,
+        next_at=window.next_at if not current else None,
     )
 
 
@@ -123,11 +115,11 @@ def attempt_is_open(*, attempt: Attempt, now: datetime.datetime | None = None) -
     now = now or timezone.now()
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return False
-    return attempt.deadline is None or now <= attempt.deadline + _grace()
+    return not rules.is_past_deadline(attempt, now)
 
 
-def quiz_for_item(*, item) -> Quiz:
-    quiz = Quiz.objects.select_related("item__course").filter(item=item).first()
+def quiz_for_item(*, item_id: int) -> Quiz:
+    quiz = Quiz.objects.select_related("item__course").filter(item_id=item_id).first()
     if quiz is None:
         raise Http404("This quiz has no questions yet.")
     return quiz

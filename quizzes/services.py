@@ -7,13 +7,13 @@ import datetime
 import random
 import secrets
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing import access
-from courses import services as course_services
+from access import api as access
+from courses import api as courses
 
+from . import rules
 from .models import Attempt, AttemptQuestion, AttemptStatus, Question, QuestionKind, Quiz
 from .questions import InvalidAnswer, choice_correct, numeric_correct, parse_number, text_correct
 
@@ -55,16 +55,6 @@ class AnswerRejected(QuizError):
 LAST_MINUTE = datetime.timedelta(minutes=1)
 
 
-def _grace() -> datetime.timedelta:
-    # Answers sent as the timer hits zero still travel over the network; a few seconds are accepted.
-    return datetime.timedelta(seconds=getattr(settings, "QUIZ_SUBMIT_GRACE_SECONDS", 15))
-
-
-def attempts_in_window(*, user, quiz: Quiz, now: datetime.datetime) -> list[Attempt]:
-    since = now - datetime.timedelta(hours=quiz.attempt_window_hours)
-    return list(Attempt.objects.filter(user=user, quiz=quiz, started_at__gt=since).order_by("started_at"))
-
-
 def attempt_start(
     *, user, quiz: Quiz, now: datetime.datetime | None = None, rng: random.Random | None = None
 ) -> Attempt:
@@ -75,25 +65,19 @@ def attempt_start(
     the learner may not submit work for this course."""
     now = now or timezone.now()
     rng = rng or secrets.SystemRandom()
-    access.require_can_submit(user, quiz.item)
+    access.can_take_quiz(user, quiz.item).require()
     with transaction.atomic():
         # Serialise starts per learner and quiz, so two tabs cannot both pass the limit check.
         Quiz.objects.select_for_update().filter(pk=quiz.pk).first()
         current = Attempt.objects.filter(user=user, quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
         if current is not None:
-            if not _is_past_deadline(current, now):
+            if not rules.is_past_deadline(current, now):
                 return current
             _expire(current, now)
-        recent = attempts_in_window(user=user, quiz=quiz, now=now)
-        if len(recent) >= quiz.max_attempts:
-            next_at = recent[len(recent) - quiz.max_attempts].started_at + datetime.timedelta(
-                hours=quiz.attempt_window_hours
-            )
-            raise AttemptLimitReached(
-                f"You have used your {quiz.max_attempts} attempts of the last {quiz.attempt_window_hours} hours. "
-                f"Your next attempt opens at {timezone.localtime(next_at):%H:%M on %d %B} (UTC).",
-                next_at=next_at,
-            )
+        started = Attempt.objects.filter(user=user, quiz=quiz).values_list("started_at", flat=True)
+        window = rules.check_attempt_window(quiz=quiz, started=list(started), now=now)
+        if not window:
+            raise AttemptLimitReached(window.message, next_at=window.next_at)
         drawn = _draw(quiz, rng)
         if not drawn:
             raise QuizError("This quiz has no questions yet.")
@@ -137,10 +121,6 @@ def _option_order(question: Question, shuffle: bool, rng: random.Random) -> list
     return ids
 
 
-def _is_past_deadline(attempt: Attempt, now: datetime.datetime) -> bool:
-    return attempt.deadline is not None and now > attempt.deadline + _grace()
-
-
 def _expire(attempt: Attempt, now: datetime.datetime) -> None:
     """Close an attempt whose time ran out. It counts as an attempt, with no answers and no score."""
     attempt.status = AttemptStatus.EXPIRED
@@ -152,7 +132,7 @@ def _expire(attempt: Attempt, now: datetime.datetime) -> None:
 def attempt_expire_if_due(*, attempt: Attempt, now: datetime.datetime | None = None) -> bool:
     """Close an attempt whose time limit (and grace) has passed without a submission. True if it did."""
     now = now or timezone.now()
-    if attempt.status != AttemptStatus.IN_PROGRESS or not _is_past_deadline(attempt, now):
+    if attempt.status != AttemptStatus.IN_PROGRESS or not rules.is_past_deadline(attempt, now):
         return False
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
@@ -181,7 +161,7 @@ def attempt_submit(
     and questions left blank unless `confirm_unanswered` (UnansweredQuestions; the attempt stays open, so a
     blank form sent by mistake does not use up an attempt). In a timed attempt's last minute, blanks are
     accepted without confirmation: the timer submits what there is, and there is no time to ask.
-    A passed attempt marks the item complete and lets the completion rule look at the course."""
+    A passed attempt queues what it means for the learner (the item complete, perhaps the course)."""
     now = now or timezone.now()
     with transaction.atomic():
         attempt = (
@@ -196,7 +176,7 @@ def attempt_submit(
             when = timezone.localtime(attempt.submitted_at)
             verb = "submitted" if attempt.status == AttemptStatus.SUBMITTED else "closed when its time ran out"
             raise AttemptClosed(f"This attempt was already {verb} ({when:%H:%M:%S}); your answers were not changed.")
-        expired = _is_past_deadline(attempt, now)
+        expired = rules.is_past_deadline(attempt, now)
         if expired:
             _expire(attempt, now)
     if expired:  # the closing above is committed; the late answers are not taken
@@ -209,7 +189,7 @@ def attempt_submit(
         attempt = Attempt.objects.select_for_update().select_related("quiz__item__course").get(pk=attempt_id)
         if attempt.status != AttemptStatus.IN_PROGRESS:  # a concurrent submission won the race
             raise AttemptClosed("This attempt was already submitted; your answers were not changed.")
-        access.require_can_submit(user, attempt.quiz.item)
+        access.can_take_quiz(user, attempt.quiz.item).require()
         rows = list(attempt.questions.select_related("question").prefetch_related("question__options"))
         by_key = {f"q-{row.pk}": row for row in rows}
         unknown = [key for key in answers if key not in by_key]
@@ -234,14 +214,12 @@ def attempt_submit(
         AttemptQuestion.objects.bulk_update(rows, ["response", "is_correct", "points_awarded"])
         attempt.score = score
         attempt.percent = round(100 * score / attempt.max_score, 2) if attempt.max_score else 0.0
-        attempt.passed = attempt.percent >= attempt.quiz.pass_percent
+        attempt.passed = rules.passes(attempt.percent, pass_percent=attempt.quiz.pass_percent)
         attempt.status = AttemptStatus.SUBMITTED
         attempt.submitted_at = now
         attempt.save(update_fields=["score", "percent", "passed", "status", "submitted_at"])
-        if attempt.passed:
-            item = attempt.quiz.item
-            course_services.item_progress_mark_passed(user=user, item=item, now=now)
-            course_services.course_completion_evaluate(user=user, course=item.course, now=now)
+        if attempt.passed:  # progress, completion and certificates follow in a queued task after the commit
+            courses.graded_result_changed(user_id=user.pk, item_id=attempt.quiz.item_id, at=now)
     return attempt
 
 

@@ -8,12 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from billing import access
-from courses import selectors as course_selectors
-from courses.rendering import render_markdown
+from access import api as access
+from courses import api as courses
 
 from . import selectors, services
 from .questions import InvalidAnswer, check_in_video, public_in_video
@@ -22,14 +20,14 @@ from .questions import InvalidAnswer, check_in_video, public_in_video
 def quiz_item(request, course, page):
     """Registered with courses.registry for quiz items; called once the access policy allowed viewing."""
     quiz_page = selectors.quiz_page(user=request.user, item=page.item)
-    context = {"course": course, "page": page, "item": page.item, "qp": quiz_page}
+    context = {"course": course, "page": page, "item": page.item, "quiz_page": quiz_page}
     return render(request, "quizzes/quiz.html", context)
 
 
 def lecture_item(request, course, page):
     """Registered for lectures: the lecture page, plus its in-video questions without their answers."""
     questions = getattr(getattr(page.item, "lecture", None), "questions", None) or []
-    public = [public_in_video(q, index=n, render=render_markdown) for n, q in enumerate(questions)]
+    public = [public_in_video(q, index=n, render=courses.render_markdown) for n, q in enumerate(questions)]
     context = {"course": course, "page": page, "item": page.item, "in_video": public}
     return render(request, "quizzes/lecture.html", context)
 
@@ -37,13 +35,12 @@ def lecture_item(request, course, page):
 @login_required
 @require_POST
 def attempt_start(request, item_id):
-    item = course_selectors.item_for_progress(item_id=item_id)
-    quiz = selectors.quiz_for_item(item=item)
+    quiz = selectors.quiz_for_item(item_id=item_id)
     try:
         attempt = services.attempt_start(user=request.user, quiz=quiz)
     except (services.QuizError, access.AccessDenied) as exc:
         messages.error(request, str(exc))
-        return redirect(item)
+        return redirect(quiz.item)
     return redirect("quizzes:attempt", attempt_id=attempt.pk)
 
 
@@ -57,6 +54,13 @@ def attempt(request, attempt_id):
 def _render_attempt(request, view, *, error: str = "", status: int = 200, answers=None, unanswered=()):
     attempt = view.attempt
     item = attempt.quiz.item
+    if selectors.attempt_is_open(attempt=attempt):
+        # Asked on every page of an attempt: one started while subscribed stops showing its questions
+        # the moment access ends (the answers already given were never sent, so nothing is lost).
+        decision = access.can_take_quiz(request.user, item)
+        if not decision:
+            context = {"attempt": attempt, "item": item, "course": item.course, "decision": decision}
+            return render(request, "quizzes/attempt_closed.html", context, status=403)
     context = {
         "view": view,
         "attempt": attempt,
@@ -93,18 +97,19 @@ def attempt_submit(request, attempt_id):
         except Http404:
             raise Http404(str(exc)) from None
         return _render_attempt(request, view, status=409)
-    except access.AccessDenied as exc:
-        messages.error(request, str(exc))
-        return redirect(reverse("courses:catalog"))
+    except access.AccessDenied:
+        view = selectors.attempt_get(user=request.user, attempt_id=attempt_id)
+        return _render_attempt(request, view, status=403)
     return redirect("quizzes:attempt", attempt_id=submitted.pk)
 
 
 @require_POST
 def in_video_check(request, item_id, index):
     """Check an answer to an ungraded in-video question. Nothing is stored; the explanation comes back."""
-    item = course_selectors.lecture_for_media(item_id=item_id)
-    if not access.can_view_item(request.user, item):
-        return JsonResponse({"error": "You do not have access to this lecture."}, status=403)
+    item = courses.lecture_for_media(item_id=item_id)
+    decision = access.can_view_item(request.user, item)
+    if not decision:
+        return JsonResponse({"error": decision.message}, status=403)
     questions = item.lecture.questions or []
     if not 0 <= index < len(questions):
         return JsonResponse({"error": "No such question in this lecture."}, status=404)
@@ -113,7 +118,7 @@ def in_video_check(request, item_id, index):
         values = payload.get("answer", [])
         if not isinstance(values, list) or len(values) > 20:
             raise InvalidAnswer("send the answer as a list of values")
-        result = check_in_video(questions[index], [str(v) for v in values], render=render_markdown)
+        result = check_in_video(questions[index], [str(v) for v in values], render=courses.render_markdown)
     except (ValueError, AttributeError) as exc:
         return JsonResponse({"error": str(exc) or "Malformed answer."}, status=400)
     return JsonResponse(result)

@@ -129,3 +129,10 @@ def docker_engine():
     from grading import sandbox
 
     return sandbox.ensure_image(settings.SANDBOX_RECIPE_DIR)
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks, celery_eager):
+    """`with after_commit(): ...` runs what the block queues for after its commit (on_commit callbacks,
+    and the Celery tasks they send, in-process): the consequences of a grade or a completion."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

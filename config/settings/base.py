@@ -35,13 +35,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "allauth",
     "allauth.account",
-    "accounts",
-    "notifications",
-    "courses",
-    "billing",
+    # Top to bottom, the layers of the import-linter contracts (pyproject.toml): an app imports only
+    # apps below it, and only through their api.py.
+    "courseware",
     "grading",
     "quizzes",
     "certificates",
+    "access",
+    "billing",
+    "courses",
+    "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +110,8 @@ LOGIN_REDIRECT_URL = "courses:catalog"
 # django-allauth: e-mail log-in, mandatory verification, rate-limited attempts.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The full name is asked at sign-up (it is printed on certificates): accounts.forms.SignupForm.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False

@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from billing import access, gateway, services
-from billing.access import AccessState
+from access import api as access
+from access.api import AccessState
+from billing import gateway, services
 from billing.models import Checkout, Customer, Invoice, Plan, Subscription, TrialClaim
 from tests.billing import helpers as h
 from tests.factories import UserFactory

@@ -10,8 +10,9 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import access, gateway, services
-from billing.access import AccessState
+from access import api as access
+from access.api import AccessState
+from billing import gateway, services
 from billing.models import (
     Checkout,
     Customer,

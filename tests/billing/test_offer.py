@@ -6,11 +6,18 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
+from access import api as access
 from billing import selectors
 from billing.models import TrialClaim
 from tests.factories import PlanFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def offer_for(user):
+    """The offer as the course pages ask for it: billing's offer, given the access policy's answer."""
+    return selectors.subscribe_offer(user=user, has_full_access=access.has_full_access(user))
+
 
 T0 = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(days=1)
@@ -54,7 +61,7 @@ def test_billing_page_right_after_starting_a_trial_says_seven_days(client):
 
 def test_a_visitor_is_offered_the_trial_at_the_active_plans_price():
     PlanFactory(amount_cents=3900, trial_days=14)
-    offer = selectors.subscribe_offer(user=AnonymousUser())
+    offer = offer_for(AnonymousUser())
     assert offer.signed_in is False and offer.trial_available is True and offer.trial_days == 14
     assert offer.plan.amount_cents == 3900
 
@@ -63,26 +70,26 @@ def test_a_learner_who_used_the_trial_is_offered_a_plain_subscription():
     PlanFactory()
     learner = UserFactory()
     TrialClaim.objects.create(user=learner)
-    offer = selectors.subscribe_offer(user=learner)
+    offer = offer_for(learner)
     assert offer.signed_in and not offer.trial_available and offer.trial_days == 0 and not offer.resubscribe
 
 
 def test_an_expired_subscriber_is_offered_to_resubscribe():
     sub = SubscriptionFactory(status="canceled", ended_at=T0)
     TrialClaim.objects.create(user=sub.user)
-    offer = selectors.subscribe_offer(user=sub.user)
+    offer = offer_for(sub.user)
     assert offer.resubscribe and not offer.trial_available
 
 
 @pytest.mark.parametrize("status", ["active", "trialing"])
 def test_subscribers_and_staff_are_offered_nothing(status):
     sub = SubscriptionFactory(status=status)
-    assert selectors.subscribe_offer(user=sub.user) is None
-    assert selectors.subscribe_offer(user=UserFactory(is_staff=True)) is None
+    assert offer_for(sub.user) is None
+    assert offer_for(UserFactory(is_staff=True)) is None
 
 
 def test_no_offer_without_a_plan_on_sale():
-    assert selectors.subscribe_offer(user=UserFactory()) is None
+    assert offer_for(UserFactory()) is None
 
 
 def test_perks_do_not_promise_features_that_do_not_exist(client):

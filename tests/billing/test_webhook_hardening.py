@@ -8,8 +8,9 @@ import time
 import pytest
 from django.core import mail
 
-from billing import access, gateway
-from billing.access import AccessState
+from access import api as access
+from access.api import AccessState
+from billing import gateway
 from billing.models import Customer, Dispute, Invoice, Subscription, WebhookEvent
 from tests.billing import helpers as h
 from tests.factories import UserFactory

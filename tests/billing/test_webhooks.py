@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from billing import access, services
-from billing.access import AccessState
+from billing import services
 from billing.models import Customer, Dispute, Invoice, Refund, Subscription, WebhookEvent
+from billing.state import SubscriptionState, subscription_state
 from tests.billing import helpers as h
 from tests.factories import UserFactory
 
@@ -63,7 +63,7 @@ def test_trial_start_is_stored_processed_and_e_mailed_once(client, secret, learn
     assert event.status == "processed" and "sub_ada is now trialing" in event.outcome and event.attempts == 1
     sub = Subscription.objects.get()
     assert sub.user == learner and sub.amount_cents == 4900
-    assert access.subscription_state(sub, now=sub.trial_start) is AccessState.TRIALING
+    assert subscription_state(sub, now=sub.trial_start) is SubscriptionState.TRIALING
     assert [m.subject for m in mail.outbox] == ["[Deep Learning] Your free trial has started"]
 
 
@@ -145,8 +145,8 @@ def test_payment_failure_e_mails_the_card_link_and_grace_keeps_access(client, se
     sub = Subscription.objects.get()
     start = sub.past_due_since
 
-    assert access.subscription_state(sub, now=start + datetime.timedelta(days=6)) is AccessState.PAST_DUE_GRACE
-    assert access.subscription_state(sub, now=start + datetime.timedelta(days=8)) is AccessState.EXPIRED
+    assert subscription_state(sub, now=start + datetime.timedelta(days=6)) is SubscriptionState.PAST_DUE_GRACE
+    assert subscription_state(sub, now=start + datetime.timedelta(days=8)) is SubscriptionState.ENDED
     # The payment goes through on a retry: no late failure e-mail, and the state is active again.
     h.post_event(client, h.event("invoice.paid", paid_invoice(), created=T0 + 9 * h.DAY), secret)
     active = trialing(status="active", trial_end=T0 + 7 * h.DAY, period_start=T0 + 7 * h.DAY)

@@ -8,7 +8,7 @@ import zlib
 import pytest
 from django.urls import reverse
 
-from billing import access
+from access import api as access
 from certificates import receivers, services, tasks
 from certificates.models import Certificate
 from courses import services as course_services
@@ -52,15 +52,15 @@ def test_the_task_issues_once_with_the_name_and_date_of_completion():
 
 def test_no_certificate_without_a_completion():
     learner = SubscriptionFactory().user
-    assert services.certificate_issue_for_course(user=learner, course=CourseFactory()) is None
+    assert services.certificate_issue_for_course(user=learner, course_id=CourseFactory().pk) is None
 
 
 def test_the_access_policy_decides_who_earns(monkeypatch):
     learner = UserFactory()
     course = CourseFactory()
     course_services.course_completion_record(user=learner, course=course, now=T0)
-    monkeypatch.setattr(access, "can_earn_certificate", lambda user, course: False)
-    assert services.certificate_issue_for_course(user=learner, course=course) is None
+    monkeypatch.setattr(access, "can_earn_certificate", lambda user, course_id: False)
+    assert services.certificate_issue_for_course(user=learner, course_id=course.pk) is None
 
 
 def test_specialization_certificate_needs_every_course():
@@ -68,9 +68,9 @@ def test_specialization_certificate_needs_every_course():
     first, second = CourseFactory(), CourseFactory()
     course_services.course_completion_record(user=learner, course=first, now=T0)
     spec = first.specialization
-    assert services.certificate_issue_for_specialization(user=learner, specialization=spec) is None
+    assert services.certificate_issue_for_specialization(user=learner, specialization_id=spec.pk) is None
     course_services.course_completion_record(user=learner, course=second, now=T0 + datetime.timedelta(days=9))
-    certificate = services.certificate_issue_for_specialization(user=learner, specialization=spec)
+    certificate = services.certificate_issue_for_specialization(user=learner, specialization_id=spec.pk)
     assert certificate.kind == "specialization" and certificate.completed_at == T0 + datetime.timedelta(days=9)
 
 
@@ -144,10 +144,10 @@ def test_learners_cannot_revoke(client):
     certificate = CertificateFactory()
     client.force_login(certificate.user)
     response = client.post(reverse("certificates:revoke", args=[certificate.public_id]), {"reason": "mine"})
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 403
     certificate.refresh_from_db()
     assert certificate.is_valid
-    with pytest.raises(services.CertificateError):
+    with pytest.raises(access.AccessDenied, match="Only staff"):
         services.certificate_revoke(certificate=certificate, staff=certificate.user, reason="x")
 
 
@@ -156,7 +156,7 @@ def test_certificate_survives_the_end_of_the_subscription(client):
     learner = subscription.user
     course = CourseFactory()
     course_services.course_completion_record(user=learner, course=course, now=T0)
-    certificate = services.certificate_issue_for_course(user=learner, course=course)
+    certificate = services.certificate_issue_for_course(user=learner, course_id=course.pk)
     subscription.status = "canceled"
     subscription.ended_at = T0 + datetime.timedelta(days=40)
     subscription.save()

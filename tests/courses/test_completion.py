@@ -109,15 +109,15 @@ def test_suggested_deadlines_count_from_enrolment_and_reset_moves_them():
     enrollment.save()
     services.item_mark_complete(user=learner, item=items[0], now=T0)
 
-    rows = selectors.course_syllabus(user=learner, course=course)
-    selectors.week_deadlines_apply(user=learner, course=course, weeks=rows, now=T0 + datetime.timedelta(days=20))
+    rows = selectors.course_outline(
+        user=learner, course=course, can_view=lambda item: True, now=T0 + datetime.timedelta(days=20)
+    ).weeks
     assert [r.deadline for r in rows] == [T0 + datetime.timedelta(weeks=n) for n in (1, 2, 3)]
     assert [r.overdue for r in rows] == [False, True, False]  # week 1 is done, week 2 is late
 
     later = T0 + datetime.timedelta(days=20)
     services.enrollment_reset_deadlines(user=learner, course=course, now=later)
-    rows = selectors.course_syllabus(user=learner, course=course)
-    selectors.week_deadlines_apply(user=learner, course=course, weeks=rows, now=later)
+    rows = selectors.course_outline(user=learner, course=course, can_view=lambda item: True, now=later).weeks
     assert rows[1].deadline == later + datetime.timedelta(weeks=1)  # the first unfinished week
     assert rows[2].deadline == later + datetime.timedelta(weeks=2)
     assert not any(r.overdue for r in rows)

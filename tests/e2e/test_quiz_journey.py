@@ -32,7 +32,9 @@ def answer_all(page, attempt, *, right: bool) -> None:
             fieldset.get_by_role("textbox").fill(question.text_answers[0] if right else "perceptron")
 
 
-def test_take_a_quiz_fail_retry_and_pass(page, live_server, demo_content):
+def test_take_a_quiz_fail_retry_and_pass(page, live_server, demo_content, celery_eager):
+    # celery_eager: the task that marks the quiz complete after its commit runs in the server thread, as a
+    # worker would run it moments later under `make run`.
     from quizzes.models import Attempt
     from tests.factories import SubscriptionFactory
 

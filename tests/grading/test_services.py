@@ -116,7 +116,7 @@ def test_task_routes_to_the_grading_queue():
 
 
 def test_passing_marks_the_item_and_a_regrade_below_the_mark_is_flagged_not_revoked(
-    subscriber, monkeypatch, django_capture_on_commit_callbacks
+    subscriber, monkeypatch, after_commit
 ):
     from courses.models import CompletionRegression, CourseCompletion, ItemProgress
     from grading.pipeline import GradeReport
@@ -133,7 +133,7 @@ def test_passing_marks_the_item_and_a_regrade_below_the_mark_is_flagged_not_revo
         monkeypatch.setattr("grading.runner.grade_with_sandbox", lambda **kwargs: (report, "mooc-sandbox:test"))
 
     sandbox_scores(3)
-    with django_capture_on_commit_callbacks(execute=True):
+    with after_commit():
         services.submission_grade(submission_id=submission.pk)
     assert ItemProgress.objects.get(user=subscriber, item=assignment.item).is_complete
     # The course's only graded item is passed, so the course is complete.
@@ -141,7 +141,7 @@ def test_passing_marks_the_item_and_a_regrade_below_the_mark_is_flagged_not_revo
 
     sandbox_scores(1)
     job = services.regrade_create(assignment=assignment, version=assignment.current_version, by=subscriber)
-    with django_capture_on_commit_callbacks(execute=True):
+    with after_commit():
         services.regrade_run(job_id=job.pk)
     flag = CompletionRegression.objects.get(user=subscriber, item=assignment.item)
     assert "below the pass mark" in flag.detail and "now scores 1/3" in flag.detail

@@ -67,7 +67,7 @@ def test_submissions_are_private_to_their_learner_and_staff(client):
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
     assert client.get(reverse("grading:submission_notebook", args=[submission.pk])).status_code == 404
-    assert client.post(reverse("grading:submission_regrade", args=[submission.pk])).status_code == 302  # to log-in
+    assert client.post(reverse("grading:submission_regrade", args=[submission.pk])).status_code == 403  # staff only
     client.force_login(owner)
     assert client.get(url).status_code == 200
     client.force_login(UserFactory(is_staff=True))

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from billing import access
+from access import api as access
 from courses.models import CourseCompletion, ItemProgress
 from quizzes import services
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus
@@ -19,12 +19,13 @@ def _q(n: int) -> dict:
     return {**SINGLE, "prompt": f"Question number {n}"}
 
 
-def test_all_right_passes_marks_the_item_complete_and_keeps_score_on_the_server(make_quiz):
+def test_all_right_passes_marks_the_item_complete_and_keeps_score_on_the_server(make_quiz, after_commit):
     quiz = make_quiz()
     learner = subscriber()
     attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
 
-    done = services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers_for(attempt), now=T0)
+    with after_commit():
+        done = services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers_for(attempt), now=T0)
 
     assert (done.status, done.score, done.max_score, done.percent, done.passed) == ("submitted", 4, 4, 100, True)
     assert ItemProgress.objects.get(user=learner, item=quiz.item).completed_at == T0
@@ -249,17 +250,18 @@ def test_someone_elses_attempt_cannot_be_submitted(make_quiz):
 
 def test_the_access_policy_decides_who_may_start(make_quiz, monkeypatch):
     quiz = make_quiz()
-    monkeypatch.setattr(access, "can_submit", lambda user, item: False)
-    with pytest.raises(access.AccessDenied):
+    refused = access.Decision(allowed=False, reason=access.Reason.NEEDS_SUBSCRIPTION, message="Not today.")
+    monkeypatch.setattr(access, "can_take_quiz", lambda user, item: refused)
+    with pytest.raises(access.AccessDenied, match="Not today"):
         services.attempt_start(user=subscriber(), quiz=quiz, now=T0)
     assert not Attempt.objects.exists()
 
 
-def test_passing_the_last_graded_item_completes_the_course(make_quiz, django_capture_on_commit_callbacks):
+def test_passing_the_last_graded_item_completes_the_course(make_quiz, after_commit):
     quiz = make_quiz()
     learner = subscriber()
     attempt = services.attempt_start(user=learner, quiz=quiz, now=T0)
-    with django_capture_on_commit_callbacks():
+    with after_commit():
         services.attempt_submit(user=learner, attempt_id=attempt.pk, answers=answers_for(attempt), now=T0)
     completion = CourseCompletion.objects.get(user=learner)
     assert (completion.course, completion.completed_at) == (quiz.item.course, T0)

@@ -97,7 +97,7 @@ def test_learner_without_subscription_sees_the_quiz_but_cannot_start(client, mak
     quiz.item.save()
     client.force_login(UserFactory())
     page = client.get(quiz.item.get_absolute_url()).content.decode()
-    assert "cannot submit quizzes" in page
+    assert "Start your free trial to submit graded work." in page
     response = client.post(reverse("quizzes:start", args=[quiz.item.pk]), follow=True)
     assert "free trial" in response.content.decode() and not Attempt.objects.exists()
 
@@ -218,3 +218,29 @@ def test_review_tells_a_missed_correct_answer_from_a_picked_one(client, make_qui
     assert review.count('data-option-state="missed"') == 1  # Dropout
     assert review.count('data-option-state="picked-wrong"') == 1  # Bigger net
     assert "Correct answer · you missed it" in review and "Your choice · correct" in review
+
+
+def test_an_attempt_started_while_subscribed_stops_showing_questions_when_access_ends(client, make_quiz):
+    from django.utils import timezone
+
+    from billing.models import Subscription
+
+    quiz = make_quiz()
+    learner = subscriber()
+    client.force_login(learner)
+    attempt = _start(client, quiz)
+    url = reverse("quizzes:attempt", args=[attempt.pk])
+    assert "Submit answers" in client.get(url).content.decode()
+
+    Subscription.objects.filter(user=learner).update(status="canceled", ended_at=timezone.now())
+
+    response = client.get(url)
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "This attempt cannot continue" in page and "Your subscription has ended" in page
+    assert SINGLE["prompt"].split("$")[0] not in page and "Submit answers" not in page
+    # Answers posted from a page left open are refused the same way, and nothing is scored.
+    response = client.post(reverse("quizzes:submit", args=[attempt.pk]), answers_for(attempt))
+    assert response.status_code == 403 and "This attempt cannot continue" in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress" and attempt.submitted_at is None

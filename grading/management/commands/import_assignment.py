@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.text import slugify
 
-from courses import services as course_services
-from courses.models import Course, Item, ItemKind
+from courses import api as courses
 from grading import importers, sandbox, services
 from grading.models import Assignment
 from grading.packs import ASSIGNMENT_SETTINGS
@@ -50,7 +49,16 @@ class Command(BaseCommand):
         if dry_run:
             return
         with transaction.atomic():
-            item = self._item(slug=slug, course_slug=course, week=week, title=title or bundle.title)
+            try:
+                item = courses.item_ensure(
+                    kind=courses.ItemKind.ASSIGNMENT,
+                    slug=slug,
+                    title=title or bundle.title,
+                    course_slug=course,
+                    week_number=week,
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
             fields = {key: value for key, value in settings.items() if key in ASSIGNMENT_SETTINGS}
             assignment, _ = Assignment.objects.update_or_create(
                 item=item, defaults={"instructions": bundle.instructions, **fields}
@@ -72,25 +80,3 @@ class Command(BaseCommand):
             except sandbox.InfrastructureError as exc:
                 raise CommandError(f"The sandbox is not available for the self-check: {exc}") from exc
             self.stdout.write(self.style.SUCCESS(f"Self-check passed; version {version.number} is published."))
-
-    def _item(self, *, slug: str, course_slug: str | None, week: int | None, title: str) -> Item:
-        items = Item.objects.filter(slug=slug, kind=ItemKind.ASSIGNMENT).select_related("course")
-        if course_slug:
-            course = Course.objects.filter(slug=course_slug).first()
-            if course is None:
-                raise CommandError(f"No course {course_slug!r}.")
-            existing = items.filter(course=course).first()
-            if existing:
-                return existing
-            try:
-                return course_services.item_create(
-                    course=course, week_number=week, slug=slug, title=title, kind=ItemKind.ASSIGNMENT
-                )
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
-        found = list(items)
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise CommandError(f"No assignment {slug!r} yet: add --course COURSE_SLUG to create it.")
-        raise CommandError(f"{slug!r} exists in several courses; add --course.")

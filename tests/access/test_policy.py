@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from billing import access
-from billing.access import AccessState
+from access import api as access
+from access.api import AccessState, Reason
+from billing.state import SubscriptionState, subscription_state
 from courses.models import CourseCompletion, ItemKind
 from tests.factories import CourseFactory, ItemFactory, SubscriptionFactory, UserFactory
 
@@ -94,19 +95,31 @@ def test_policy_table(state, kind):
     item = make_item(kind, user)
     access.forget(user)
     assert access.access_state(user) is STATES[state]
-    assert access.can_view_item(user, item) is (kind in VIEW[state]), "view"
-    assert access.can_submit(user, item) is (kind in SUBMIT[state]), "submit"
-    assert access.can_track_progress(user, item) is (kind in VIEW[state] and state != "anonymous")
-    if not access.can_submit(user, item):
-        with pytest.raises(access.AccessDenied) as denied:
-            access.require_can_submit(user, item)
-        assert str(denied.value)  # a sentence for the learner, never empty
+    assert bool(access.can_view_item(user, item)) is (kind in VIEW[state]), "view"
+    assert bool(access.can_download(user, item)) is (kind in VIEW[state]), "download"
+    assert bool(access.can_submit(user, item)) is (kind in SUBMIT[state]), "submit"
+    assert bool(access.can_take_quiz(user, item)) is (kind in SUBMIT[state]), "quiz"
+    assert bool(access.can_track_progress(user, item)) is (kind in VIEW[state] and state != "anonymous")
+    for decision in (access.can_view_item(user, item), access.can_submit(user, item)):
+        if not decision:
+            assert decision.message  # a sentence for the learner, never empty
+            assert decision.reason is not Reason.ALLOWED
+            with pytest.raises(access.AccessDenied) as denied:
+                decision.require()
+            assert str(denied.value) == decision.message
     full = STATES[state] in access.FULL_ACCESS
-    assert access.can_post_in_forums(user) is full
-    assert access.can_read_forums(user) is (state != "anonymous")
-    assert access.can_read_forums(user, public=True) is True
-    assert access.can_earn_certificate(user, item.course) is (full or (kind == "completed" and state != "anonymous"))
-    assert access.can_view_course_outline(user, item.course) is True
+    course_id = item.course_id
+    released = kind != "unreleased"
+    assert bool(access.can_post_in_forum(user, course_id=course_id)) is (full and (released or state == "staff"))
+    assert bool(access.can_read_forum(user, course_id=course_id)) is (state != "anonymous")
+    assert bool(access.can_read_forum(user, course_id=course_id, public=True)) is True
+    assert bool(access.can_moderate_forum(user, course_id=course_id)) is (state == "staff")
+    assert bool(access.can_earn_certificate(user, course_id=course_id)) is (
+        full or (kind == "completed" and state != "anonymous")
+    )
+    assert bool(access.can_revoke_certificate(user)) is (state == "staff")
+    assert bool(access.can_manage(user)) is (state == "staff")
+    assert bool(access.can_review_peer(user, item)) is (kind in SUBMIT[state])
 
 
 def test_expired_subscription_keeps_completed_course_open_read_only():
@@ -116,8 +129,10 @@ def test_expired_subscription_keeps_completed_course_open_read_only():
     quiz = ItemFactory(week__course=done, kind=ItemKind.QUIZ)
     other = ItemFactory(kind=ItemKind.LECTURE)
     assert access.can_view_item(learner, quiz) and not access.can_view_item(learner, other)
+    decision = access.can_submit(learner, quiz)
+    assert decision.reason is Reason.COMPLETED_READ_ONLY
     with pytest.raises(access.AccessDenied, match="stays open to read, but not to submit"):
-        access.require_can_submit(learner, quiz)
+        decision.require()
 
 
 def test_resubscribing_reopens_everything():
@@ -131,16 +146,16 @@ def test_resubscribing_reopens_everything():
 
 def test_trial_is_read_from_trial_end_whatever_the_status_says():
     sub = SubscriptionFactory(status="incomplete", trial_end=NOW + DAY)
-    assert access.subscription_state(sub, now=NOW) is AccessState.TRIALING
-    assert access.subscription_state(sub, now=NOW + 2 * DAY) is AccessState.REGISTERED
+    assert subscription_state(sub, now=NOW) is SubscriptionState.TRIALING
+    assert subscription_state(sub, now=NOW + 2 * DAY) is SubscriptionState.NONE
 
 
 def test_grace_period_is_a_setting(settings):
     sub = SubscriptionFactory(status="past_due", past_due_since=NOW - 4 * DAY)
     settings.BILLING_PAST_DUE_GRACE_DAYS = 3
-    assert access.subscription_state(sub, now=NOW) is AccessState.EXPIRED
+    assert subscription_state(sub, now=NOW) is SubscriptionState.ENDED
     settings.BILLING_PAST_DUE_GRACE_DAYS = 7
-    assert access.subscription_state(sub, now=NOW) is AccessState.PAST_DUE_GRACE
+    assert subscription_state(sub, now=NOW) is SubscriptionState.PAST_DUE_GRACE
 
 
 def test_state_is_read_once_per_user_object(django_assert_num_queries):

@@ -1,0 +1,56 @@
+"""What the policy answers: a decision with its reason, never a bare boolean.
+
+A page that explains a lock and the service that enforces it read the same `Decision`, so the
+sentence a learner sees and the rule that refused them cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+
+
+class Reason(enum.StrEnum):
+    ALLOWED = "allowed"
+    SIGN_IN = "sign_in"  # a visitor: log in or sign up
+    NOT_RELEASED = "not_released"  # the course (or part) opens later: see Decision.opens_on
+    NEEDS_SUBSCRIPTION = "needs_subscription"  # signed in, never subscribed (or the trial never started)
+    ACCESS_ENDED = "access_ended"  # the subscription ended; completed courses stay open
+    COMPLETED_READ_ONLY = "completed_read_only"  # a completed course after access ended: read, not submit
+    NOT_YOURS = "not_yours"  # someone else's work
+    STAFF_ONLY = "staff_only"
+    ROLE_REQUIRED = "role_required"  # staff, mentors or peer reviewers only
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """Truthy when allowed. `message` is one sentence for the person refused (empty when allowed)."""
+
+    allowed: bool
+    reason: Reason
+    message: str = ""
+    opens_on: datetime.date | None = None  # NOT_RELEASED: the first day it is open
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def require(self) -> None:
+        """Raise AccessDenied with the decision's message unless it allows."""
+        if not self.allowed:
+            raise AccessDenied(self)
+
+
+ALLOW = Decision(allowed=True, reason=Reason.ALLOWED)
+
+
+def deny(reason: Reason, message: str, *, opens_on: datetime.date | None = None) -> Decision:
+    return Decision(allowed=False, reason=reason, message=message, opens_on=opens_on)
+
+
+class AccessDenied(Exception):
+    """A user tried something the policy forbids. str() is the sentence written for them."""
+
+    def __init__(self, decision: Decision):
+        self.decision = decision
+        super().__init__(decision.message)

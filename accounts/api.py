@@ -1,0 +1,41 @@
+"""The accounts app's public door: other apps import only this module.
+
+Users are Django's auth users (`settings.AUTH_USER_MODEL`, `get_user_model()`); this module adds what
+other apps need to know about them without reaching into accounts' models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .services import user_create_verified
+
+
+@dataclasses.dataclass(frozen=True)
+class Roles:
+    """Every user is a learner; these add to it (see accounts.models.Role)."""
+
+    mentor: bool
+    peer_reviewer: bool
+    staff: bool
+
+
+def roles_of(user) -> Roles:
+    return Roles(
+        mentor=bool(getattr(user, "is_mentor", False)),
+        peer_reviewer=bool(getattr(user, "is_peer_reviewer", False)),
+        staff=bool(getattr(user, "is_staff", False)),
+    )
+
+
+def display_name(user) -> str:
+    """How a learner is named on pages: their name, else the part of their e-mail before the @."""
+    return user.display_name
+
+
+def certificate_name(user) -> str:
+    """The name printed on a certificate."""
+    return (getattr(user, "name", "") or user.display_name or user.email).strip()
+
+
+__all__ = ["Roles", "certificate_name", "display_name", "roles_of", "user_create_verified"]

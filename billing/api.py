@@ -1,0 +1,12 @@
+"""The billing app's public door: other apps import only this module.
+
+Billing says what a learner's subscription gives them at an instant; it never decides what they may
+open (that is the access app, which asks this module).
+"""
+
+from __future__ import annotations
+
+from .selectors import SubscribeOffer, subscribe_offer, subscription_state_of
+from .state import LIVE_STATES, SubscriptionState
+
+__all__ = ["LIVE_STATES", "SubscribeOffer", "SubscriptionState", "subscribe_offer", "subscription_state_of"]

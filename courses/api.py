@@ -1,0 +1,269 @@
+"""The courses app's public door: other apps import only this module.
+
+Courses owns the structure (specialization → course → week → item, interviews), content packs,
+enrollment, progress and completion, and the registry through which graded kinds plug in. It does
+not decide who may see what: the pages that need a decision get it from the access app and hand the
+answer to the selectors here (a `can_view(item)` callable).
+
+Facts other apps compute with travel as frozen dataclasses (`CourseFacts`, `ItemFacts`,
+`CompletionFacts`); page selectors return the page dataclasses of `courses.selectors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from .media import captions_to_vtt
+from .models import Course, CourseCompletion, Item, ItemKind, Specialization
+from .pack import SLUG_RE
+from .registry import (
+    PackHandler,
+    item_view_for,
+    register_item_view,
+    register_pack_handler,
+    register_passed_checker,
+    register_question_validator,
+)
+from .rendering import render_markdown
+from .selectors import (
+    CourseCard,
+    CourseOutline,
+    CourseProgress,
+    ItemPage,
+    ItemRow,
+    WeekRow,
+    catalog,
+    course_get,
+    course_outline,
+    course_syllabus,
+    interview_get,
+    interviews_list,
+    item_get,
+    item_page,
+    learner_progress,
+    learner_summary,
+    lecture_for_media,
+    specialization_get,
+    specialization_progress,
+)
+from .services import (
+    ProgressError,
+    course_notify_request,
+    enrollment_ensure,
+    enrollment_reset_deadlines,
+    item_create,
+    item_ensure,
+    item_mark_complete,
+    progress_record,
+)
+from .signals import course_completed, specialization_completed
+
+# ---- facts ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CourseFacts:
+    course_id: int
+    slug: str
+    title: str
+    specialization_id: int
+    release_date: datetime.date | None
+
+    def is_released(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.release_date is not None and self.release_date <= today
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecializationFacts:
+    specialization_id: int
+    slug: str
+    title: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemFacts:
+    item_id: int
+    slug: str
+    title: str
+    kind: str
+    is_preview: bool
+    is_graded: bool
+    course: CourseFacts
+
+
+@dataclasses.dataclass(frozen=True)
+class CompletionFacts:
+    user_id: int
+    course_id: int
+    specialization_id: int
+    completed_at: datetime.datetime
+
+
+def _course_facts(course: Course) -> CourseFacts:
+    return CourseFacts(
+        course_id=course.pk,
+        slug=course.slug,
+        title=course.title,
+        specialization_id=course.specialization_id,
+        release_date=course.release_date,
+    )
+
+
+def course_facts(*, course_id: int) -> CourseFacts:
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    return _course_facts(course)
+
+
+def item_facts(item) -> ItemFacts:
+    """Facts about an item, from an Item (its course loaded, as every selector here loads it), an
+    ItemFacts, or an item id (one query)."""
+    if isinstance(item, ItemFacts):
+        return item
+    if not isinstance(item, Item):
+        found = Item.objects.select_related("course").filter(pk=item).first()
+        if found is None:
+            raise Http404("No such item.")
+        item = found
+    return ItemFacts(
+        item_id=item.pk,
+        slug=item.slug,
+        title=item.title,
+        kind=item.kind,
+        is_preview=item.is_preview,
+        is_graded=item.is_graded,
+        course=_course_facts(item.course),
+    )
+
+
+def specialization_facts(*, specialization_id: int) -> SpecializationFacts:
+    spec = Specialization.objects.filter(pk=specialization_id).first()
+    if spec is None:
+        raise Http404("No such specialization.")
+    return SpecializationFacts(specialization_id=spec.pk, slug=spec.slug, title=spec.title)
+
+
+def completed_course_ids(*, user_id: int) -> set[int]:
+    """Courses the learner has completed (for the access policy and certificates)."""
+    return set(CourseCompletion.objects.filter(user_id=user_id).values_list("course_id", flat=True))
+
+
+def _completion(row: CourseCompletion) -> CompletionFacts:
+    return CompletionFacts(
+        user_id=row.user_id,
+        course_id=row.course_id,
+        specialization_id=row.course.specialization_id,
+        completed_at=row.completed_at,
+    )
+
+
+def completion_of(*, user_id: int, course_id: int) -> CompletionFacts | None:
+    row = CourseCompletion.objects.select_related("course").filter(user_id=user_id, course_id=course_id).first()
+    return _completion(row) if row else None
+
+
+def completions_of(*, user_id: int, specialization_id: int | None = None) -> list[CompletionFacts]:
+    rows = CourseCompletion.objects.select_related("course").filter(user_id=user_id)
+    if specialization_id is not None:
+        rows = rows.filter(course__specialization_id=specialization_id)
+    return [_completion(row) for row in rows.order_by("completed_at", "id")]
+
+
+def completions_all() -> list[CompletionFacts]:
+    """Every recorded completion (operators' catch-up commands)."""
+    return [_completion(row) for row in CourseCompletion.objects.select_related("course").order_by("id")]
+
+
+def specialization_course_ids(*, specialization_id: int) -> list[int]:
+    return list(
+        Course.objects.filter(specialization_id=specialization_id).order_by("order").values_list("pk", flat=True)
+    )
+
+
+# ---- consequences of a graded result --------------------------------------------------------------
+
+
+def graded_result_changed(*, user_id: int, item_id: int, detail: str = "", at: datetime.datetime | None = None) -> None:
+    """A graded item's result changed for a learner (a quiz scored, a notebook graded or regraded, a
+    peer grade released). What it means for them (the item complete, the course completed, a
+    certificate, a regression flagged for staff) is worked out by a queued, idempotent task after the
+    caller's transaction commits: nothing that happens there can undo the grade itself.
+
+    `detail` explains a drop below the pass mark for staff (see course_completion_flag_regression);
+    `at` is when the result happened (default: now): a completion is dated by it, however late the task."""
+    from .tasks import apply_graded_result
+
+    at = (at or timezone.now()).isoformat()
+    transaction.on_commit(lambda: apply_graded_result.delay(user_id, item_id, detail, at), robust=True)
+
+
+__all__ = [
+    # for importers of graded work and the pack handlers of other apps
+    "SLUG_RE",
+    # facts
+    "CompletionFacts",
+    # pages (the courseware app)
+    "CourseCard",
+    "CourseFacts",
+    "CourseOutline",
+    "CourseProgress",
+    "ItemFacts",
+    "ItemKind",
+    "ItemPage",
+    "ItemRow",
+    # plug-in points for the apps that own graded kinds
+    "PackHandler",
+    # learner writes
+    "ProgressError",
+    "SpecializationFacts",
+    "WeekRow",
+    # rendering and media
+    "captions_to_vtt",
+    "catalog",
+    "completed_course_ids",
+    "completion_of",
+    "completions_all",
+    "completions_of",
+    # signals, sent once after the completion commits: course_completed (sender=Course; user,
+    # completion) and specialization_completed (sender=Specialization; user, completed_at)
+    "course_completed",
+    "course_facts",
+    "course_get",
+    "course_notify_request",
+    "course_outline",
+    "course_syllabus",
+    "enrollment_ensure",
+    "enrollment_reset_deadlines",
+    # consequences of a graded result
+    "graded_result_changed",
+    "interview_get",
+    "interviews_list",
+    "item_create",
+    "item_ensure",
+    "item_facts",
+    "item_get",
+    "item_mark_complete",
+    "item_page",
+    "item_view_for",
+    "learner_progress",
+    "learner_summary",
+    "lecture_for_media",
+    "progress_record",
+    "register_item_view",
+    "register_pack_handler",
+    "register_passed_checker",
+    "register_question_validator",
+    "render_markdown",
+    "specialization_completed",
+    "specialization_course_ids",
+    "specialization_facts",
+    "specialization_get",
+    "specialization_progress",
+]

@@ -1,0 +1,1 @@
+"""The learner's course pages: catalog, course outline, items, lecture media, interviews, progress."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoursewareConfig(AppConfig):
+    name = "courseware"
+    verbose_name = "Course pages"
