@@ -42,5 +42,10 @@ def unsubscribe_token_read(token: str) -> UnsubscribeRequest:
 
 
 def unsubscribe_url(*, user_id: int, kind: str) -> str:
-    path = reverse("notifications:unsubscribe", kwargs={"token": unsubscribe_token(user_id=user_id, kind=kind)})
-    return settings.SITE_URL.rstrip("/") + path
+    return unsubscribe_urls(user_ids=[user_id], kind=kind)[user_id]
+
+
+def unsubscribe_urls(*, user_ids: list[int], kind: str) -> dict[int, str]:
+    """The links for many users at once: one reverse() (the slow part), then one signature each."""
+    template = settings.SITE_URL.rstrip("/") + reverse("notifications:unsubscribe", kwargs={"token": "TOKEN"})
+    return {user_id: template.replace("TOKEN", unsubscribe_token(user_id=user_id, kind=kind)) for user_id in user_ids}

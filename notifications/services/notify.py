@@ -117,29 +117,27 @@ def notify(
         new = _insert_skipping_duplicates(rows)  # recipient id -> new notification id
         immediate = [user for user in recipients if user.pk in new and route_for(user) == EmailChoice.IMMEDIATE]
         if immediate:
-            outbox = []
-            for user in immediate:
-                rendered = emails.render_notification(
+            rendered = emails.render_notifications(
+                recipients=[(user.pk, user.display_name) for user in immediate],
+                kind=kind_obj,
+                title=title,
+                body=body,
+                url=url,
+                email_subject=email_subject,
+                email_text=email_text,
+                email_html=email_html,
+            )
+            outbox = [
+                outbox_row_new(
                     user_id=user.pk,
-                    user_name=user.display_name,
-                    kind=kind_obj,
-                    title=title,
-                    body=body,
-                    url=url,
-                    email_subject=email_subject,
-                    email_text=email_text,
-                    email_html=email_html,
+                    event_key=event_key,
+                    kind=kind_obj.key,
+                    rendered=rendered[user.pk],
+                    notification_id=new[user.pk],
+                    now=now,
                 )
-                outbox.append(
-                    outbox_row_new(
-                        user_id=user.pk,
-                        event_key=event_key,
-                        kind=kind_obj.key,
-                        rendered=rendered,
-                        notification_id=new[user.pk],
-                        now=now,
-                    )
-                )
+                for user in immediate
+            ]
             # An outbox row can outlive its notification (deleted by staff); a retry must not e-mail twice.
             EmailOutbox.objects.bulk_create(outbox, ignore_conflicts=True)
             queued = EmailOutbox.objects.filter(

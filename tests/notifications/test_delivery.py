@@ -305,3 +305,19 @@ def test_a_row_not_yet_due_is_left_for_later(db):
     tasks.deliver_pending()
 
     assert mail.outbox == []
+
+
+def test_each_recipient_of_one_event_gets_their_own_name_and_unsubscribe_link(t0, db):
+    ada = UserFactory(email="ada@example.com", name="Ada <Countess> O'Lovelace")
+    alan = UserFactory(email="alan@example.com", name="Alan Turing")
+    notify([ada, alan], email_html="<p>Try a <b>ReLU</b>.</p>")
+    services.outbox_deliver_due(now=t0)
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    for user, other in ((ada, alan), (alan, ada)):
+        message = by_address[user.email]
+        link = api.unsubscribe_url(user_id=user.pk, kind=DEMO)
+        assert message.body.startswith(f"Hello {user.name},")  # plain text: the name as written
+        assert link in message.body and api.unsubscribe_url(user_id=other.pk, kind=DEMO) not in message.body
+        assert link in message.alternatives[0][0] and other.name not in message.body
+    assert "Hello Ada &lt;Countess&gt; O&#x27;Lovelace," in by_address[ada.email].alternatives[0][0]
