@@ -26,5 +26,6 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("courseware.urls")),
 ]

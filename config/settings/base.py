@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "access",
     "billing",
     "courses",
+    "notifications",
     "accounts",
 ]
 
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courses.context_processors.site",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -218,6 +220,14 @@ SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)
 # A lecture counts as watched when this share of it has been played.
 LECTURE_COMPLETE_FRACTION = 0.9
 
+# Notifications: e-mails go out through an outbox (notifications/docs/decisions/0001-outbox.md). A claimed
+# e-mail not finished within the lease is sent again; after this many attempts it is marked failed (admin).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+# A slow mail server must not hold a claimed batch past its lease (Django's default is no timeout).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
 # Quizzes: answers sent this many seconds after a time limit are still accepted (network latency).
 QUIZ_SUBMIT_GRACE_SECONDS = env.int("QUIZ_SUBMIT_GRACE_SECONDS", default=15)
 
@@ -245,6 +255,17 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
     "billing-reconcile-nightly": {
         "task": "billing.tasks.reconcile_subscriptions",
         "schedule": crontab(hour=3, minute=17),  # nightly, UTC
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # The outbox sweep: e-mails whose queued task was lost, due retries, abandoned leases.
+    "notifications-deliver-pending": {
+        "task": "notifications.tasks.deliver_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a backlog of sweeps while workers are down is useless
+    },
+    "notifications-daily-digest": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),  # daily, UTC
         "options": {"expires": 6 * 60 * 60},
     },
 }
