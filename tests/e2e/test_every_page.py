@@ -95,6 +95,8 @@ def learner_world(transactional_db, demo_content):
         "billing": "/billing/",
         "billing-cancel": "/billing/cancel/",
         "profile": "/accounts/profile/",
+        "notifications": "/notifications/",
+        "notification-preferences": "/notifications/preferences/",
         "interviews": "/heroes/",
         "interview": interview.get_absolute_url(),
         "not-found": "/no/such/page/",
