@@ -35,6 +35,7 @@ from .registry import (
 from .rendering import focusable_code, render_markdown
 from .selectors import (
     CourseCard,
+    CourseMaterial,
     CourseOutline,
     CourseProgress,
     ItemPage,
@@ -42,6 +43,7 @@ from .selectors import (
     WeekRow,
     catalog,
     course_get,
+    course_material,
     course_outline,
     course_syllabus,
     interview_get,
@@ -208,48 +210,40 @@ def graded_result_changed(*, user_id: int, item_id: int, detail: str = "", at: d
 
 
 __all__ = [
-    # for importers of graded work and the pack handlers of other apps
     "SLUG_RE",
-    # facts
     "CompletionFacts",
-    # pages (the courseware app)
     "CourseCard",
     "CourseFacts",
+    "CourseMaterial",
     "CourseOutline",
     "CourseProgress",
     "ItemFacts",
     "ItemKind",
     "ItemPage",
     "ItemRow",
-    # the bounded YAML reader every pack and assignment YAML goes through (line numbers kept)
     "LineDict",
     "LineList",
-    # plug-in points for the apps that own graded kinds
     "PackHandler",
-    # learner writes
     "ProgressError",
     "SpecializationFacts",
     "WeekRow",
     "YamlError",
-    # rendering and media
     "captions_to_vtt",
     "catalog",
     "completed_course_ids",
     "completion_of",
     "completions_all",
     "completions_of",
-    # signals, sent once after the completion commits: course_completed (sender=Course; user,
-    # completion) and specialization_completed (sender=Specialization; user, completed_at)
     "course_completed",
     "course_facts",
     "course_get",
+    "course_material",
     "course_notify_request",
     "course_outline",
     "course_syllabus",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
     "focusable_code",
-    # consequences of a graded result
     "graded_result_changed",
     "interview_get",
     "interviews_list",

@@ -459,3 +459,65 @@ def course_completion_get(*, user, course: Course):
     if not user.is_authenticated:
         return None
     return CourseCompletion.objects.filter(user=user, course=course).first()
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemMaterial:
+    item_id: int
+    slug: str
+    title: str
+    kind: str
+    reading: str = ""  # a reading's Markdown
+    captions: tuple = ()  # a lecture's cues: ({start, end, text}, ...)
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekMaterial:
+    number: int
+    title: str
+    items: tuple[ItemMaterial, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CourseMaterial:
+    """A course's own text, for a learner to keep: readings, lecture transcripts, the item list (two queries)."""
+
+    course_id: int
+    slug: str
+    title: str
+    specialization_title: str
+    weeks: tuple[WeekMaterial, ...]
+
+
+def course_material(*, course_id: int) -> CourseMaterial:
+    course = Course.objects.select_related("specialization").filter(pk=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    items = (
+        Item.objects.filter(course=course)
+        .select_related("week", "lecture", "reading")
+        .order_by("week__number", "order", "id")
+    )
+    by_week: dict[int, list[ItemMaterial]] = defaultdict(list)
+    titles: dict[int, str] = {}
+    for item in items:
+        titles[item.week.number] = item.week.title
+        lecture = getattr(item, "lecture", None) if item.kind == ItemKind.LECTURE else None
+        reading = getattr(item, "reading", None) if item.kind == ItemKind.READING else None
+        by_week[item.week.number].append(
+            ItemMaterial(
+                item_id=item.pk,
+                slug=item.slug,
+                title=item.title,
+                kind=item.kind,
+                reading=reading.body if reading else "",
+                captions=tuple(lecture.captions or ()) if lecture else (),
+            )
+        )
+    return CourseMaterial(
+        course_id=course.pk,
+        slug=course.slug,
+        title=course.title,
+        specialization_title=course.specialization.title,
+        weeks=tuple(WeekMaterial(number=n, title=titles[n], items=tuple(by_week[n])) for n in sorted(by_week)),
+    )
