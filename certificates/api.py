@@ -21,6 +21,8 @@ class CertificateFacts:
     issued_at: datetime.datetime
     valid: bool  # False once revoked
     url: str  # the public verification page
+    revoked_at: datetime.datetime | None = None
+    revoked_reason: str = ""  # shown on the public page once revoked
 
 
 def _facts(certificate: Certificate) -> CertificateFacts:
@@ -35,6 +37,8 @@ def _facts(certificate: Certificate) -> CertificateFacts:
         issued_at=certificate.issued_at,
         valid=certificate.is_valid,
         url=verification_url(certificate),
+        revoked_at=certificate.revoked_at,
+        revoked_reason=certificate.revoked_reason if certificate.revoked_at else "",
     )
 
 

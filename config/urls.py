@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from oauth2_provider import urls as oauth2_urls
 
 
 class FaviconRedirect(RedirectView):
@@ -20,6 +21,10 @@ admin.site.site_title = "Deep Learning admin"
 urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("restapi.urls")),
+    # OAuth2 for integrations: authorize, token, revoke, introspect. Applications are registered in the admin.
+    path("o/", include((oauth2_urls.base_urlpatterns, "oauth2_provider"))),
+    path("accounts/profile/tokens/", include("restapi.web_urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),

@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from .media import captions_to_vtt
-from .models import Course, CourseCompletion, Item, ItemKind, Specialization
+from .models import Course, CourseCompletion, Enrollment, Item, ItemKind, Specialization
 from .packs.bounded_yaml import LineDict, LineList, YamlError
 from .packs.bounded_yaml import loads as yaml_loads
 from .packs.bounded_yaml import plain as yaml_plain
@@ -186,6 +186,30 @@ def completions_all() -> list[CompletionFacts]:
     return [_completion(row) for row in CourseCompletion.objects.select_related("course").order_by("id")]
 
 
+@dataclasses.dataclass(frozen=True)
+class EnrollmentFacts:
+    course_id: int
+    course_slug: str
+    course_title: str
+    enrolled_at: datetime.datetime
+    schedule_start: datetime.datetime  # suggested week deadlines count from here
+
+
+def enrollments_of(*, user_id: int) -> list[EnrollmentFacts]:
+    """The courses a learner is enrolled in (opened an item of, or saved progress in), in course order."""
+    rows = Enrollment.objects.filter(user_id=user_id).select_related("course").order_by("course__order", "course_id")
+    return [
+        EnrollmentFacts(
+            course_id=row.course_id,
+            course_slug=row.course.slug,
+            course_title=row.course.title,
+            enrolled_at=row.created_at,
+            schedule_start=row.schedule_start or row.created_at,
+        )
+        for row in rows
+    ]
+
+
 def specialization_course_ids(*, specialization_id: int) -> list[int]:
     return list(
         Course.objects.filter(specialization_id=specialization_id).order_by("order").values_list("pk", flat=True)
@@ -217,6 +241,7 @@ __all__ = [
     "CourseMaterial",
     "CourseOutline",
     "CourseProgress",
+    "EnrollmentFacts",
     "ItemFacts",
     "ItemKind",
     "ItemPage",
@@ -243,6 +268,7 @@ __all__ = [
     "course_syllabus",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
+    "enrollments_of",
     "focusable_code",
     "graded_result_changed",
     "interview_get",

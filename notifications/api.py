@@ -13,6 +13,7 @@ Everything returned is a plain value or a frozen dataclass; models stay inside t
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from . import registry, selectors, services, tokens
@@ -38,6 +39,7 @@ __all__ = [
     "UnknownKind",
     "mark_read",
     "notify",
+    "page_for",
     "preference_for",
     "recent_for",
     "register_kind",
@@ -104,6 +106,14 @@ def recent_for(user, limit: int = 10) -> list[NotificationView]:
     if not getattr(user, "is_authenticated", False):
         return []
     return selectors.recent_for(user_id=user.pk, limit=limit)
+
+
+def page_for(user, *, after: tuple[datetime.datetime, int] | None = None, limit: int = 20) -> list[NotificationView]:
+    """The user's notifications newest first, `limit` of them after the (created_at, id) of `after`: keyset
+    pages for the REST API (one query on the recipient's index)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return selectors.notifications_page(user_id=user.pk, after=after, limit=limit)
 
 
 def mark_read(user, notification_ids: Iterable[int] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from . import registry
 from .models import EmailChoice, Notification, Preference
@@ -72,6 +72,17 @@ def notifications_for(*, user_id: int) -> QuerySet[Notification]:
 
 def recent_for(*, user_id: int, limit: int = 10) -> list[NotificationView]:
     return [notification_view(row) for row in notifications_for(user_id=user_id)[: max(0, limit)]]
+
+
+def notifications_page(
+    *, user_id: int, after: tuple[datetime.datetime, int] | None = None, limit: int = 20
+) -> list[NotificationView]:
+    """Newest first after the (created_at, id) of `after`: a keyset page (the REST API's events)."""
+    rows = notifications_for(user_id=user_id)
+    if after is not None:
+        at, pk = after
+        rows = rows.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    return [notification_view(row) for row in rows[: max(0, limit)]]
 
 
 def email_routes(*, kind: registry.Kind, user_ids: list[int]) -> dict[int, str]:

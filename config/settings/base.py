@@ -37,10 +37,14 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, pinned from PyPI: the docs page loads nothing from a CDN
+    "oauth2_provider",
     "allauth",
     "allauth.account",
     # Top to bottom, the layers of the import-linter contracts (pyproject.toml): an app imports only
     # apps below it, and only through their api.py.
+    "restapi",
     "courseware",
     "grading",
     "quizzes",
@@ -198,9 +202,79 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 
+# The REST API (/api/v1/, restapi/): personal tokens, OAuth2 tokens or the session; every answer and
+# error in JSON; rate limits per token and per user in the cache (Redis). restapi/docs/decisions/0001-*.md.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "restapi.authentication.PersonalAccessTokenAuthentication",
+        "restapi.authentication.OAuthTokenAuthentication",
+        "restapi.authentication.BrowserSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["restapi.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["restapi.throttling.ScopedRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "restapi.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "restapi.schema.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+}
+# Per scope: a limit for each token and one for the user (all their tokens and their browser together);
+# visitors without credentials are counted per address.
+
+
+def _rates(scope: str, user: str, token: str) -> dict[str, str]:
+    upper = scope.upper()
+    return {"user": env(f"API_RATE_{upper}_USER", default=user), "token": env(f"API_RATE_{upper}_TOKEN", default=token)}
+
+
+API_THROTTLE_RATES = {
+    "anon": env("API_RATE_ANON", default="120/min"),
+    "read": _rates("read", "600/min", "300/min"),
+    "write": _rates("write", "120/min", "60/min"),
+    "submissions": _rates("submissions", "10/min", "5/min"),
+    "posts": _rates("posts", "20/min", "10/min"),
+}
+# A retried POST with the same Idempotency-Key gets the first answer for this long.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+# A first request still running after this long is taken to have died; a retry then runs it again.
+API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=60)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Deep Learning platform API",
+    "DESCRIPTION": (
+        "The course platform's REST API: catalog, enrollments and progress, notebook submissions and their "
+        "feedback, grades, certificates, forums, peer review and events.\n\n"
+        "Authenticate with a personal access token (`Authorization: Bearer dlpat_…`, made on your profile's "
+        "token page), an OAuth2 access token, or the site's session. Every error has one JSON shape (`Error`); "
+        "long lists are cursor-paginated (`next`, and the `Link` header); POSTs that create submissions or posts "
+        "take an `Idempotency-Key`; every answer carries `RateLimit-*` headers."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False, "displayOperationId": False},
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "restapi.schema.postprocess"],
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+}
+
+# OAuth2 for integrations (django-oauth-toolkit): authorization code with PKCE, client credentials.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "See your courses, progress, submissions, grades and certificates",
+        "write": "Submit work, post in the forums and record progress for you",
+    },
+    "DEFAULT_SCOPES": ["read"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"]),
 }
 
 # Grading. Submitted notebooks are stored here by content hash, never served directly.
@@ -263,6 +337,7 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
         "schedule": 60.0,
         "options": {"expires": 55},  # a backlog of sweeps while workers are down is useless
     },
+    "restapi-purge-idempotency-records": {"task": "restapi.tasks.purge_idempotency_records", "schedule": 3600.0},
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=7, minute=0),  # daily, UTC
