@@ -3,6 +3,8 @@ rows of their page dataclasses); no serializer decides access or computes a busi
 
 from __future__ import annotations
 
+import dataclasses
+
 from rest_framework import serializers
 
 # ---- shared -----------------------------------------------------------------------------------------
@@ -309,9 +311,9 @@ class Feedback(serializers.Serializer):
     execution_seconds = serializers.FloatField(allow_null=True)
 
     def to_representation(self, feedback):
-        data = super().to_representation(feedback)
+        data = dataclasses.asdict(feedback)
         data["outputs"] = [{"cell": cell, "text": text} for cell, text in feedback.outputs]
-        return data
+        return super().to_representation(data)
 
 
 # ---- grades -----------------------------------------------------------------------------------------------

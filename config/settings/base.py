@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, pinned from PyPI: the docs page loads nothing from a CDN
-    "oauth2_provider",
     "allauth",
     "allauth.account",
     # Top to bottom, the layers of the import-linter contracts (pyproject.toml): an app imports only
@@ -54,6 +53,8 @@ INSTALLED_APPS = [
     "courses",
     "notifications",
     "accounts",
+    # After our apps, so restapi's templates (the OAuth2 consent page) replace the toolkit's own.
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
