@@ -212,7 +212,7 @@ def test_an_integration_acts_for_a_learner_with_authorization_code_and_pkce(lear
     browser = Client()
     browser.force_login(learner)
     verifier, challenge = _pkce()
-    page, params = _authorize(browser, app, challenge)
+    page, _ = _authorize(browser, app, challenge)
     assert page.status_code == 200
     assert b"Let Gradebook use your account?" in page.content
     form = {k: v for k, v in page.context["form"].initial.items() if v is not None}

@@ -214,7 +214,7 @@ def test_a_bad_page_size_or_cursor_is_a_400(learner, query, field):
 
 
 def test_events_are_marked_read(learner):
-    first, second = NotificationFactory.create_batch(2, recipient=learner)
+    first, _second = NotificationFactory.create_batch(2, recipient=learner)
     client = client_for(learner)
     assert client.post("/api/v1/events/read/", {"ids": [first.pk]}, format="json").json() == {"marked": 1}
     assert client.post("/api/v1/events/read/", {}, format="json").json() == {"marked": 1}
