@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 # `make run PORT=8001` serves a second checkout beside the first.
 PORT ?= 8000
 
-.PHONY: system-libs run test check setup venv venv-dev lint format engine node-deps sandbox-image sandbox-for-run browser bench clean \
+.PHONY: system-libs run test check setup venv venv-dev lint format engine node-deps sandbox-image sandbox-for-run browser bench clean api-schema \
 	deploy-image deploy-smoke
 
 # Links in e-mails and the Stripe webhook follow the port.
@@ -87,3 +87,7 @@ deploy-smoke: engine
 
 clean:
 	rm -rf var .venv
+
+# The REST API's OpenAPI schema is committed; tests/restapi/test_schema.py fails when it drifts from the code.
+api-schema: venv-dev
+	@$(MANAGE) spectacular --file docs/api/openapi.yaml --validate --fail-on-warn

@@ -14,6 +14,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -140,6 +141,7 @@ def exception_handler(exc, context):
     return Response(body, status=exc.status_code, headers=headers)
 
 
+@csrf_exempt  # a POST to no endpoint is a 404, not the CSRF middleware's HTML 403
 def not_found(request, *args, **kwargs):
     """Any path under /api/ that names no endpoint: the JSON 404, not the site's HTML page."""
     body = error_body(status_code=404, code="not_found", message=f"No API endpoint at {request.path}.")

@@ -172,11 +172,9 @@ def postprocess(result, generator, request, public):
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             params = operation.get("parameters", [])
-            codes = ["401", "403", "429", "500"]
+            codes = ["401", "403", "404", "429", "500"]
             if method != "get" or any(p["in"] == "query" for p in params):
                 codes.append("400")
-            if "{" in path or method != "get":
-                codes.append("404")
             if "requestBody" in operation:
                 codes += ["413", "415"]
             if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in params):

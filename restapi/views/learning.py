@@ -203,7 +203,7 @@ class GradeList(SignedInView):
     )
     def get(self, request):
         progress = _progress_by_course(request)
-        slug = request.query_params.get("course")
+        slug = request.query_params.get("course") or None
         rows = [row for row in progress.values() if slug is None or row.course.slug == slug]
         if slug is not None and not rows:
             raise exceptions.NotFound("No such course.")
