@@ -168,7 +168,7 @@ def postprocess(result, generator, request, public):
     schemas["Error"] = ERROR_SCHEMA
     for name in SELECTABLE_COMPONENTS:
         schemas.get(name, {}).pop("required", None)
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             params = operation.get("parameters", [])
