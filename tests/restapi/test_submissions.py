@@ -285,3 +285,18 @@ def test_expired_learners_keep_reading_their_own_submissions_and_feedback(assign
     client = client_for(learner)
     assert client.get(f"/api/v1/submissions/{submission.pk}/feedback/").status_code == 200
     assert client.get("/api/v1/me/").json()["access_state"] == "expired"
+
+
+def test_the_operator_command_and_the_periodic_task_purge_expired_records(learner):
+    from django.core.management import call_command
+
+    from restapi.tasks import purge_idempotency_records
+
+    IdempotencyRecord.objects.create(
+        user=learner, key="old", fingerprint="f", method="POST", path="/api/v1/submissions/", status_code=201,
+        created_at=timezone.now(), locked_until=timezone.now(), expires_at=timezone.now() - datetime.timedelta(hours=1),
+    )  # fmt: skip
+    out = io.StringIO()
+    call_command("purge_idempotency_records", stdout=out)
+    assert out.getvalue().strip() == "Forgot 1 expired idempotency record."
+    assert purge_idempotency_records() == 0
