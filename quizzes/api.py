@@ -10,7 +10,7 @@ import dataclasses
 
 from django.db.models import Count, Max, Q
 
-from .models import Attempt, AttemptStatus
+from .models import Attempt, AttemptStatus, Quiz
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,4 +57,9 @@ def quiz_results(*, user_id: int, item_ids) -> dict[int, QuizResult]:
     }
 
 
-__all__ = ["QuizResult", "quiz_result", "quiz_results"]
+def pass_marks(*, item_ids) -> dict[int, int]:
+    """Each quiz item's pass mark, in percent (one query)."""
+    return dict(Quiz.objects.filter(pk__in=list(item_ids)).values_list("pk", "pass_percent"))
+
+
+__all__ = ["QuizResult", "pass_marks", "quiz_result", "quiz_results"]

@@ -219,8 +219,9 @@ class GradeList(SignedInView):
             by_kind.setdefault(item_row.item.kind, []).append(item_row.item.pk)
         standing = {}
         if by_kind.get(courses.ItemKind.QUIZ):
+            marks = quizzes.pass_marks(item_ids=by_kind["quiz"])
             for item_id, result in quizzes.quiz_results(user_id=request.user.pk, item_ids=by_kind["quiz"]).items():
-                standing[item_id] = (result.attempts, result.best_percent, None, result.passed)
+                standing[item_id] = (result.attempts, result.best_percent, marks.get(item_id), result.passed)
         if by_kind.get(courses.ItemKind.ASSIGNMENT):
             grades = grading.assignment_grades(learner_id=request.user.pk, item_ids=by_kind["assignment"])
             for item_id, grade in grades.items():

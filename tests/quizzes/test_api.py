@@ -28,3 +28,4 @@ def test_quiz_results_match_quiz_result_for_each_item_in_one_query():
     assert results == {item_id: api.quiz_result(user_id=user.pk, item_id=item_id) for item_id in ids}
     assert results[passed.pk].best_percent == 90 and results[passed.pk].passed
     assert results[failed.pk].attempts == 1 and results[failed.pk].best_percent is None
+    assert api.pass_marks(item_ids=ids) == {quiz.pk: quiz.pass_percent for quiz in (passed, failed, untouched)}

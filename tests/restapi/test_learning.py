@@ -132,7 +132,7 @@ def test_grades_list_every_graded_item_with_the_attempt_that_counts(course, lear
         "week": 1,
         "attempts": 1,
         "best_percent": 90,
-        "pass_percent": None,
+        "pass_percent": quiz.pass_percent,
         "passed": True,
     }
     assert rows["sigmoid"]["passed"] is True and round(rows["sigmoid"]["best_percent"]) == 67
@@ -225,3 +225,22 @@ def test_someone_elses_events_are_never_listed_nor_marked(learner):
     client = client_for(learner)
     assert client.get("/api/v1/events/").json()["results"] == []
     assert client.post("/api/v1/events/read/", {"ids": [theirs.pk]}, format="json").json() == {"marked": 0}
+
+
+def test_grades_cost_the_same_queries_however_many_graded_items(course, learner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    QuizFactory(item=Item.objects.get(slug="quiz-1"))
+    make_assignment(slug="first")
+    client = client_for(learner)
+    client.get("/api/v1/grades/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/grades/")
+    week = course.weeks.first()
+    for n in range(5):
+        QuizFactory(item__week=week, item__course=course, item__slug=f"more-quiz-{n}")
+        make_assignment(slug=f"more-{n}")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/v1/grades/").json()) == 12
+    assert len(many) == len(few)

@@ -300,3 +300,26 @@ def test_the_operator_command_and_the_periodic_task_purge_expired_records(learne
     call_command("purge_idempotency_records", stdout=out)
     assert out.getvalue().strip() == "Forgot 1 expired idempotency record."
     assert purge_idempotency_records() == 0
+
+
+def test_a_page_of_submissions_costs_the_same_queries_however_long_the_list(assignment, learner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n):
+        for _ in range(n):
+            Submission.objects.create(
+                assignment=assignment, learner=learner, attempt=Submission.objects.count() + 1, notebook_sha256="x",
+                notebook_path="x", size_bytes=1, submitted_at=timezone.now(),
+            )  # fmt: skip
+
+    client = client_for(learner)
+    add(3)
+    client.get("/api/v1/submissions/")
+    with CaptureQueriesContext(connection) as short:
+        client.get("/api/v1/submissions/?page_size=100")
+    add(150)
+    with CaptureQueriesContext(connection) as long:
+        page = client.get("/api/v1/submissions/?page_size=100").json()
+    assert len(page["results"]) == 100 and page["next"]
+    assert len(long) == len(short)
