@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .stripe_payloads import FINAL_STATUSES
+
 
 class Plan(models.Model):
     """What a learner pays. Stripe prices are immutable: a changed amount or currency gets a new price,
@@ -78,7 +80,7 @@ class Subscription(models.Model):
     """Our copy of a Stripe subscription. `status` is Stripe's string; the access policy derives the
     learner's state from it together with trial_end, past_due_since and the period end."""
 
-    FINAL_STATUSES = ("canceled", "incomplete_expired")
+    FINAL_STATUSES = FINAL_STATUSES
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions")

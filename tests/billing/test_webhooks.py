@@ -209,7 +209,7 @@ def test_failed_processing_is_kept_with_its_reason_and_retried(client, secret, l
     def boom(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "invoice_sync", boom)
+    monkeypatch.setattr(services.invoices, "invoice_sync", boom)
     h.post_event(client, h.event("invoice.paid", paid_invoice(), created=T0 + 7 * h.DAY), secret)
     event = WebhookEvent.objects.get()
     assert event.status == "failed" and "database hiccup" in event.outcome

@@ -1,0 +1,53 @@
+"""Writes to billing state, one module per concern. Webhooks are the source of truth; API responses and
+the nightly reconciliation feed the same `subscription_sync`, which never lets an older snapshot
+overwrite a newer one.
+
+- plans.py: the plan and its Stripe price
+- customers.py: our learners as Stripe customers
+- checkout.py: starting a subscription, and cards
+- subscriptions.py: subscription state (the one writer), cancel, resume, ending after completion
+- invoices.py: invoices, refunds and disputes
+- webhooks.py: storing and processing Stripe's events
+- reconciliation.py: the nightly repair
+Reading Stripe's JSON is billing/stripe_payloads.py. This package re-exports the functions billing's
+own views, admin, commands and tasks call; other apps use billing/api.py only.
+"""
+
+from .checkout import card_update_local, checkout_check, checkout_complete_local, checkout_start, portal_url
+from .customers import customer_ensure
+from .errors import BillingError, TrialRefused, WebhookRejected
+from .invoices import charge_refunded_sync, dispute_record, invoice_sync, refund_create
+from .plans import plan_ensure_default, plan_sync
+from .reconciliation import subscriptions_reconcile
+from .subscriptions import (
+    subscription_cancel,
+    subscription_end_for_completion,
+    subscription_resume,
+    subscription_sync,
+)
+from .webhooks import webhook_event_process, webhook_event_record
+
+__all__ = [
+    "BillingError",
+    "TrialRefused",
+    "WebhookRejected",
+    "card_update_local",
+    "charge_refunded_sync",
+    "checkout_check",
+    "checkout_complete_local",
+    "checkout_start",
+    "customer_ensure",
+    "dispute_record",
+    "invoice_sync",
+    "plan_ensure_default",
+    "plan_sync",
+    "portal_url",
+    "refund_create",
+    "subscription_cancel",
+    "subscription_end_for_completion",
+    "subscription_resume",
+    "subscription_sync",
+    "subscriptions_reconcile",
+    "webhook_event_process",
+    "webhook_event_record",
+]

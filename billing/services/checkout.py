@@ -1,0 +1,147 @@
+"""Starting a subscription (Stripe Checkout, or the local card page against localstripe) and cards."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .. import gateway, selectors
+from ..models import Checkout, Customer, Plan, Subscription, TrialClaim
+from ..state import subscription_state
+from .customers import customer_ensure
+from .errors import BillingError, TrialRefused
+from .subscriptions import subscription_sync
+
+
+def checkout_check(*, user, with_trial: bool) -> Plan:
+    """Validate a sign-up before anything is created. Raises BillingError with a message for the learner."""
+    if not user.is_authenticated:
+        raise BillingError("Log in to subscribe.")
+    now = timezone.now()
+    current = selectors.subscription_current(user=user, now=now)
+    if current is not None and subscription_state(current, now=now).is_live:
+        raise BillingError("You already have an active subscription.")
+    if with_trial and not selectors.trial_available(user=user):
+        raise TrialRefused(
+            "You have already used your free trial. You can subscribe without a trial; your progress is kept."
+        )
+    plan = selectors.plan_active()
+    if plan is None or not plan.stripe_price_id:
+        raise BillingError("Subscriptions are not open yet. Please try again later.")
+    return plan
+
+
+def checkout_start(*, user, with_trial: bool, success_url: str, cancel_url: str) -> Checkout:
+    """Start a sign-up: a Stripe Checkout session in production, the local card page against localstripe."""
+    plan = checkout_check(user=user, with_trial=with_trial)
+    local = gateway.is_local()
+    checkout = Checkout.objects.create(
+        user=user,
+        plan=plan,
+        with_trial=with_trial,
+        mode=Checkout.Mode.LOCAL if local else Checkout.Mode.STRIPE,
+    )
+    if local:
+        checkout.url = reverse("billing:local_checkout", args=[checkout.pk])
+    else:
+        customer = customer_ensure(user=user)
+        session = gateway.checkout_session_create(
+            checkout_id=checkout.pk,
+            customer_id=customer.stripe_customer_id,
+            price_id=plan.stripe_price_id,
+            trial_days=plan.trial_days if with_trial else None,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            user_id=user.pk,
+        )
+        checkout.stripe_session_id = session["id"]
+        checkout.url = session["url"]
+    checkout.save(update_fields=["url", "stripe_session_id"])
+    return checkout
+
+
+_CARD_NUMBER = re.compile(r"^\d{16}$")
+
+
+def checkout_complete_local(
+    *, checkout: Checkout, number: str, exp_month: int, exp_year: int, cvc: str, now: datetime.datetime | None = None
+) -> Subscription:
+    """The local card page's submit: customer, card and subscription (with the trial) through the SDK.
+
+    The webhooks localstripe sends afterwards go through the same handlers as Stripe's."""
+    now = now or timezone.now()
+    if not gateway.is_local():
+        raise BillingError("The local card page is only available against localstripe.")
+    if checkout.status != Checkout.Status.OPEN:
+        existing = Subscription.objects.filter(user=checkout.user).first()
+        if checkout.status == Checkout.Status.COMPLETE and existing:
+            return existing
+        raise BillingError(checkout.message or "This sign-up is no longer open. Start again from the billing page.")
+    number = re.sub(r"[\s-]", "", number or "")
+    if not _CARD_NUMBER.match(number):
+        raise BillingError("Enter the 16-digit card number.")
+    if not re.fullmatch(r"\d{3}", cvc or ""):
+        raise BillingError("Enter the 3-digit security code.")
+    plan = checkout_check(user=checkout.user, with_trial=checkout.with_trial)
+    customer = customer_ensure(user=checkout.user)
+    key = f"checkout-{checkout.pk}"
+    card = gateway.card_create(key=key, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+    if checkout.with_trial and TrialClaim.objects.filter(card_fingerprint=card.fingerprint).exists():
+        raise TrialRefused(
+            "This card has already been used for a free trial. Subscribe without a trial, or use another card."
+        )
+    gateway.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
+    trial_end = int((now + datetime.timedelta(days=plan.trial_days)).timestamp()) if checkout.with_trial else None
+    with transaction.atomic():
+        if checkout.with_trial:
+            try:
+                with transaction.atomic():
+                    TrialClaim.objects.create(user=checkout.user, card_fingerprint=card.fingerprint)
+            except IntegrityError as exc:
+                raise TrialRefused("A free trial has already been used by this account or this card.") from exc
+        data = gateway.subscription_create(
+            key=key,
+            customer_id=customer.stripe_customer_id,
+            price_id=plan.stripe_price_id,
+            trial_end=trial_end,
+            metadata={"user_id": str(checkout.user.pk), "checkout_id": str(checkout.pk)},
+        )
+        subscription = subscription_sync(data=data, stripe_time=int(now.timestamp()), user=checkout.user, plan=plan)
+        TrialClaim.objects.filter(user=checkout.user).update(stripe_subscription_id=data["id"])
+        Checkout.objects.filter(pk=checkout.pk).update(status=Checkout.Status.COMPLETE)
+    return subscription
+
+
+def card_update_local(*, user, number: str, exp_month: int, exp_year: int, cvc: str) -> str:
+    """The local stand-in for the Customer Portal's card update. Returns the new card's last four digits."""
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise BillingError("There is no card on file to update yet.")
+    number = re.sub(r"[\s-]", "", number or "")
+    if not _CARD_NUMBER.match(number) or not re.fullmatch(r"\d{3}", cvc or ""):
+        raise BillingError("Enter the 16-digit card number and the 3-digit security code.")
+    card = gateway.card_create(
+        key=f"card-update-{customer.pk}-{int(timezone.now().timestamp())}",
+        number=number,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=cvc,
+    )
+    gateway.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
+    return card.last4
+
+
+def portal_url(*, user, return_url: str, now: datetime.datetime | None = None) -> str:
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise BillingError("There is no card on file yet.")
+    if gateway.is_local():
+        return reverse("billing:local_card")
+    now = now or timezone.now()
+    # Portal sessions are short-lived: one per customer per minute is the same request retried.
+    key = f"portal-{customer.pk}-{int(now.timestamp()) // 60}"
+    return gateway.portal_session_create(key=key, customer_id=customer.stripe_customer_id, return_url=return_url)
