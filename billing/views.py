@@ -92,8 +92,9 @@ def resume(request):
 @require_POST
 def card(request):
     """Update the card: Stripe's Customer Portal (or the local card page against localstripe)."""
+    return_url = request.build_absolute_uri(reverse("billing:overview"))
     try:
-        url = services.portal_url(user=request.user, return_url=request.build_absolute_uri(reverse("billing:overview")))
+        url = services.card_update_url(user=request.user, return_url=return_url)
     except (services.BillingError, gateway.GatewayError) as exc:
         messages.error(request, str(exc))
         return redirect("billing:overview")
@@ -101,7 +102,7 @@ def card(request):
 
 
 def _local_only():
-    if not gateway.is_local():
+    if not gateway.current().takes_card_details:
         raise Http404("The local card page exists only against localstripe.")
 
 

@@ -13,7 +13,7 @@ Reading Stripe's JSON is billing/stripe_payloads.py. This package re-exports the
 own views, admin, commands and tasks call; other apps use billing/api.py only.
 """
 
-from .checkout import card_update_local, checkout_check, checkout_complete_local, checkout_start, portal_url
+from .checkout import card_update_local, card_update_url, checkout_check, checkout_complete_local, checkout_start
 from .customers import customer_ensure
 from .errors import BillingError, TrialRefused, WebhookRejected
 from .invoices import charge_refunded_sync, dispute_record, invoice_sync, refund_create
@@ -32,6 +32,7 @@ __all__ = [
     "TrialRefused",
     "WebhookRejected",
     "card_update_local",
+    "card_update_url",
     "charge_refunded_sync",
     "checkout_check",
     "checkout_complete_local",
@@ -41,7 +42,6 @@ __all__ = [
     "invoice_sync",
     "plan_ensure_default",
     "plan_sync",
-    "portal_url",
     "refund_create",
     "subscription_cancel",
     "subscription_end_for_completion",

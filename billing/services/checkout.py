@@ -6,7 +6,6 @@ import datetime
 import re
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from .. import gateway, selectors
@@ -36,30 +35,22 @@ def checkout_check(*, user, with_trial: bool) -> Plan:
 
 
 def checkout_start(*, user, with_trial: bool, success_url: str, cancel_url: str) -> Checkout:
-    """Start a sign-up: a Stripe Checkout session in production, the local card page against localstripe."""
+    """Start a sign-up: the learner's customer, and the page where they give their card (the gateway's:
+    Stripe Checkout, or the local card page against localstripe)."""
     plan = checkout_check(user=user, with_trial=with_trial)
-    local = gateway.is_local()
-    checkout = Checkout.objects.create(
-        user=user,
-        plan=plan,
-        with_trial=with_trial,
-        mode=Checkout.Mode.LOCAL if local else Checkout.Mode.STRIPE,
+    gw = gateway.current()
+    checkout = Checkout.objects.create(user=user, plan=plan, with_trial=with_trial, mode=gw.checkout_mode)
+    customer = customer_ensure(user=user)
+    session = gw.checkout_session_create(
+        checkout_id=checkout.pk,
+        customer_id=customer.stripe_customer_id,
+        price_id=plan.stripe_price_id,
+        trial_days=plan.trial_days if with_trial else None,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        user_id=user.pk,
     )
-    if local:
-        checkout.url = reverse("billing:local_checkout", args=[checkout.pk])
-    else:
-        customer = customer_ensure(user=user)
-        session = gateway.checkout_session_create(
-            checkout_id=checkout.pk,
-            customer_id=customer.stripe_customer_id,
-            price_id=plan.stripe_price_id,
-            trial_days=plan.trial_days if with_trial else None,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            user_id=user.pk,
-        )
-        checkout.stripe_session_id = session["id"]
-        checkout.url = session["url"]
+    checkout.stripe_session_id, checkout.url = session.id, session.url
     checkout.save(update_fields=["url", "stripe_session_id"])
     return checkout
 
@@ -74,7 +65,8 @@ def checkout_complete_local(
 
     The webhooks localstripe sends afterwards go through the same handlers as Stripe's."""
     now = now or timezone.now()
-    if not gateway.is_local():
+    gw = gateway.current()
+    if not gw.takes_card_details:
         raise BillingError("The local card page is only available against localstripe.")
     if checkout.status != Checkout.Status.OPEN:
         existing = Subscription.objects.filter(user=checkout.user).first()
@@ -89,12 +81,12 @@ def checkout_complete_local(
     plan = checkout_check(user=checkout.user, with_trial=checkout.with_trial)
     customer = customer_ensure(user=checkout.user)
     key = f"checkout-{checkout.pk}"
-    card = gateway.card_create(key=key, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+    card = gw.card_create(key=key, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
     if checkout.with_trial and TrialClaim.objects.filter(card_fingerprint=card.fingerprint).exists():
         raise TrialRefused(
             "This card has already been used for a free trial. Subscribe without a trial, or use another card."
         )
-    gateway.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
+    gw.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
     trial_end = int((now + datetime.timedelta(days=plan.trial_days)).timestamp()) if checkout.with_trial else None
     with transaction.atomic():
         if checkout.with_trial:
@@ -103,7 +95,7 @@ def checkout_complete_local(
                     TrialClaim.objects.create(user=checkout.user, card_fingerprint=card.fingerprint)
             except IntegrityError as exc:
                 raise TrialRefused("A free trial has already been used by this account or this card.") from exc
-        data = gateway.subscription_create(
+        data = gw.subscription_create(
             key=key,
             customer_id=customer.stripe_customer_id,
             price_id=plan.stripe_price_id,
@@ -118,30 +110,32 @@ def checkout_complete_local(
 
 def card_update_local(*, user, number: str, exp_month: int, exp_year: int, cvc: str) -> str:
     """The local stand-in for the Customer Portal's card update. Returns the new card's last four digits."""
+    gw = gateway.current()
     customer = Customer.objects.filter(user=user).first()
+    if not gw.takes_card_details:
+        raise BillingError("Cards are updated on Stripe's own page.")
     if customer is None:
         raise BillingError("There is no card on file to update yet.")
     number = re.sub(r"[\s-]", "", number or "")
     if not _CARD_NUMBER.match(number) or not re.fullmatch(r"\d{3}", cvc or ""):
         raise BillingError("Enter the 16-digit card number and the 3-digit security code.")
-    card = gateway.card_create(
+    card = gw.card_create(
         key=f"card-update-{customer.pk}-{int(timezone.now().timestamp())}",
         number=number,
         exp_month=exp_month,
         exp_year=exp_year,
         cvc=cvc,
     )
-    gateway.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
+    gw.card_make_default(customer_id=customer.stripe_customer_id, payment_method_id=card.payment_method_id)
     return card.last4
 
 
-def portal_url(*, user, return_url: str, now: datetime.datetime | None = None) -> str:
+def card_update_url(*, user, return_url: str, now: datetime.datetime | None = None) -> str:
+    """Where the learner updates their card: Stripe's Customer Portal, or the local card page."""
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
         raise BillingError("There is no card on file yet.")
-    if gateway.is_local():
-        return reverse("billing:local_card")
     now = now or timezone.now()
     # Portal sessions are short-lived: one per customer per minute is the same request retried.
     key = f"portal-{customer.pk}-{int(now.timestamp()) // 60}"
-    return gateway.portal_session_create(key=key, customer_id=customer.stripe_customer_id, return_url=return_url)
+    return gateway.current().card_update_url(key=key, customer_id=customer.stripe_customer_id, return_url=return_url)

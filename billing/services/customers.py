@@ -13,7 +13,7 @@ def customer_ensure(*, user) -> Customer:
     if existing:
         return existing
     # The idempotency key comes from the user id, so a concurrent or retried call gets the same customer.
-    stripe_id = gateway.customer_create(user_id=user.pk, email=user.email, name=getattr(user, "name", ""))
+    stripe_id = gateway.current().customer_create(user_id=user.pk, email=user.email, name=getattr(user, "name", ""))
     try:
         with transaction.atomic():
             return Customer.objects.create(user=user, stripe_customer_id=stripe_id)

@@ -105,7 +105,7 @@ def refund_create(
     except IntegrityError as exc:
         raise BillingError("This payment has already been refunded automatically.") from exc
     try:
-        data = gateway.refund_create(
+        data = gateway.current().refund_create(
             refund_id=refund.pk,
             charge_id=invoice.stripe_charge_id,
             payment_intent_id=invoice.stripe_payment_intent_id,

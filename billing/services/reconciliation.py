@@ -49,7 +49,7 @@ def subscriptions_reconcile(*, now: datetime.datetime | None = None) -> Reconcil
         run.checked += 1
         before = {name: getattr(subscription, name) for name in _COMPARED}
         try:
-            data = gateway.subscription_retrieve(subscription_id=subscription.stripe_subscription_id)
+            data = gateway.current().subscription_retrieve(subscription_id=subscription.stripe_subscription_id)
         except gateway.GatewayError as exc:
             lines.append(f"{subscription.stripe_subscription_id}: could not read ({exc}); will retry tomorrow")
             continue

@@ -123,9 +123,9 @@ def subscription_cancel(*, user, now: datetime.datetime | None = None) -> Subscr
             reason=f"Canceled within {settings.BILLING_AUTO_REFUND_HOURS} hours of the first charge after the trial",
             automatic=True,
         )
-        data = gateway.subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
+        data = gateway.current().subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
     else:
-        data = gateway.subscription_set_cancel_at_period_end(
+        data = gateway.current().subscription_set_cancel_at_period_end(
             subscription_id=subscription.stripe_subscription_id, cancel=True
         )
     return subscription_sync(data=data, stripe_time=int(now.timestamp()))
@@ -136,7 +136,7 @@ def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscr
     subscription = _current_for_change(user, now=now)
     if not subscription.cancel_at_period_end:
         raise BillingError("Your subscription is not set to end.")
-    data = gateway.subscription_set_cancel_at_period_end(
+    data = gateway.current().subscription_set_cancel_at_period_end(
         subscription_id=subscription.stripe_subscription_id, cancel=False
     )
     Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=False)
@@ -151,7 +151,7 @@ def subscription_end_for_completion(*, user, now: datetime.datetime | None = Non
     subscription = selectors.subscription_current(user=user, now=now)
     if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
         return None
-    data = gateway.subscription_set_cancel_at_period_end(
+    data = gateway.current().subscription_set_cancel_at_period_end(
         subscription_id=subscription.stripe_subscription_id, cancel=True
     )
     Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)

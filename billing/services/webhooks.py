@@ -91,7 +91,7 @@ def _dispatch(event: WebhookEvent) -> _Outcome:
         # Only a reference, not the snapshot: read the object as Stripe has it now (a fresh read, so
         # it is at least as new as the event). A read that fails raises, and the task retries.
         ref = obj
-        obj = gateway.event_object_retrieve(event_type=event.type, object_id=ref)
+        obj = gateway.current().event_object_retrieve(event_type=event.type, object_id=ref)
         if obj is None:
             return _Outcome(f"Stripe does not know {ref}: nothing changed.")
         at = max(at, int(timezone.now().timestamp()))
@@ -133,7 +133,7 @@ def _on_checkout_completed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     subscription_id = payloads.ref_id(obj.get("subscription"))
     if not subscription_id:
         return _Outcome("Checkout completed without a subscription.")
-    data = gateway.subscription_retrieve(subscription_id=subscription_id)
+    data = gateway.current().subscription_retrieve(subscription_id=subscription_id)
     if data is None:
         return _Outcome(f"Stripe does not know {subscription_id}.")
     subscription = subscription_sync(
@@ -149,7 +149,7 @@ def _claim_trial(*, checkout: Checkout, subscription: Subscription, data: dict) 
     """Checkout collects the card, so the card check happens here: a card that already had a trial
     with another account ends this trial at once (the learner is charged as a normal subscriber)."""
     pm_id = payloads.ref_id(data.get("default_payment_method"))
-    fingerprint = gateway.payment_method_fingerprint(payment_method_id=pm_id) if pm_id else ""
+    fingerprint = gateway.current().payment_method_fingerprint(payment_method_id=pm_id) if pm_id else ""
     reused = (
         bool(fingerprint)
         and TrialClaim.objects.filter(card_fingerprint=fingerprint).exclude(user=checkout.user).exists()
@@ -162,7 +162,7 @@ def _claim_trial(*, checkout: Checkout, subscription: Subscription, data: dict) 
         },
     )
     if reused and subscription.is_trialing():
-        ended = gateway.subscription_end_trial_now(subscription_id=subscription.stripe_subscription_id)
+        ended = gateway.current().subscription_end_trial_now(subscription_id=subscription.stripe_subscription_id)
         subscription_sync(data=ended, stripe_time=int(timezone.now().timestamp()))
         return " The card had already had a free trial: trial ended."
     return ""

@@ -81,9 +81,9 @@ def test_the_local_card_page_does_not_exist_against_real_stripe(client, stripe_p
     assert client.get(reverse("billing:local_checkout", args=[checkout.pk])).status_code == 404
     assert client.get(reverse("billing:local_card")).status_code == 404
     settings.STRIPE_API_BASE = "http://127.0.0.1:8420"
-    assert gateway.is_local()
+    assert isinstance(gateway.current(), gateway.LocalStripeGateway)
     settings.SETTINGS_MODULE = "config.settings.production"
-    assert not gateway.is_local()
+    assert isinstance(gateway.current(), gateway.StripeGateway)
 
 
 def test_update_card_opens_the_customer_portal(client, stripe_prod):

@@ -230,7 +230,7 @@ def test_localstripe_webhooks_reach_the_endpoint_and_drive_the_state(live_server
     from django.test import Client
 
     time.sleep(1.5)  # localstripe sends 1 s late: let earlier tests' events drain to the discard URL first
-    gateway.local_webhook_register(url=f"{live_server.url}/billing/stripe/webhook/", secret=stripe_local_secret())
+    gateway.current().webhook_register(url=f"{live_server.url}/billing/stripe/webhook/", secret=stripe_local_secret())
     learner = UserFactory()
     TrialClaim.objects.create(user=learner)
     client = Client()
@@ -247,7 +247,7 @@ def test_localstripe_webhooks_reach_the_endpoint_and_drive_the_state(live_server
     assert invoice.user == learner and invoice.amount_paid == 4900
     assert any(m.subject.endswith("Receipt for your payment") for m in mail.outbox)
     assert Checkout.objects.get(user=learner).status == "complete"
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=stripe_local_secret())
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=stripe_local_secret())
     time.sleep(1.2)  # no late delivery may reach the live server while the database is flushed
 
 

@@ -186,7 +186,8 @@ def test_an_event_naming_its_object_by_id_is_read_from_stripe(client, stripe_loc
     learner = UserFactory()
     start_trial(client, learner)
     sub = Subscription.objects.get(user=learner)
-    gateway.subscription_cancel_now(subscription_id=sub.stripe_subscription_id)  # the change we were not told of
+    # The change we were not told of:
+    gateway.current().subscription_cancel_now(subscription_id=sub.stripe_subscription_id)
     payload = h.event("customer.subscription.deleted", sub.stripe_subscription_id, created=int(time.time()) - 60)
     assert h.post_event(client, payload, _secret()).status_code == 200
     event = WebhookEvent.objects.get(stripe_event_id=payload["id"])

@@ -48,7 +48,7 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     from tests.factories import UserFactory
 
     time.sleep(1.2)  # earlier tests' late localstripe deliveries drain to the discard URL
-    gateway.local_webhook_register(
+    gateway.current().webhook_register(
         url=f"{live_server.url}/billing/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
     )
     learner = UserFactory(email="grace@example.com")
@@ -123,7 +123,7 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     page.goto(live_server.url + "/courses/" + OTHER_COURSE + "/")
     expect(page.get_by_role("heading", name="Syllabus")).to_be_visible()
 
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
     time.sleep(1.2)
 
 
