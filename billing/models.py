@@ -42,8 +42,15 @@ class Plan(models.Model):
 
 
 class Customer(models.Model):
+    """The learner's Stripe customer, and the row their billing changes lock (SELECT ... FOR UPDATE), so
+    one learner's sign-ups and Checkout completions happen one at a time (decision 0005).
+
+    The row outlives a customer deleted in Stripe: the id is cleared and `generation` counts up, so the
+    next customer is created under a new idempotency key (the old key would return the deleted one)."""
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stripe_customer")
-    stripe_customer_id = models.CharField(max_length=100, unique=True)
+    stripe_customer_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    generation = models.PositiveIntegerField(default=0, help_text="Customers deleted in Stripe so far.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -67,6 +74,10 @@ class Checkout(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     with_trial = models.BooleanField(default=True)
+    # What the subscription create sends, fixed at the first attempt: a retry under the same idempotency
+    # key must send the same parameters (Stripe refuses it otherwise).
+    stripe_price_id = models.CharField(max_length=100, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
     stripe_session_id = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=2000, blank=True)
     message = models.CharField(max_length=300, blank=True)
@@ -187,6 +198,7 @@ class Refund(models.Model):
     reason = models.CharField(max_length=300)
     automatic = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Requests sent to Stripe for this refund.")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -36,3 +36,22 @@ def end_subscription_for_completion(self, user_id: int) -> str:
     except gateway.GatewayError as exc:
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
     return subscription.stripe_subscription_id if subscription else "nothing to end"
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def retry_refund(self, refund_pk: int) -> str:
+    """A refund Stripe did not make when it was due (after a cancel that went through): try again with
+    backoff; after the last try staff are e-mailed to make it by hand."""
+    from . import gateway
+    from .models import Refund
+
+    refund = Refund.objects.select_related("invoice").filter(pk=refund_pk).first()
+    if refund is None:
+        return "no such refund"
+    try:
+        return services.refund_retry(refund=refund).status
+    except gateway.GatewayError as exc:
+        if self.request.retries >= self.max_retries:
+            services.refund_give_up(refund=refund, reason=str(exc))
+            return "gave up"
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

@@ -57,11 +57,18 @@ def cancel(request):
         context = {"preview": preview, "refund_hours": settings.BILLING_AUTO_REFUND_HOURS}
         return render(request, "billing/cancel_confirm.html", context)
     try:
-        subscription = services.subscription_cancel(user=request.user)
+        result = services.subscription_cancel(user=request.user)
     except (services.BillingError, gateway.GatewayError) as exc:
         messages.error(request, str(exc))
     else:
-        if subscription.is_final:
+        subscription = result.subscription
+        if result.refund_pending:
+            messages.success(
+                request,
+                "Your subscription has ended; completed courses stay open. Your refund could not be sent just "
+                "now: we keep trying and e-mail you when it is on its way.",
+            )
+        elif result.ended_now:
             messages.success(
                 request,
                 "Your subscription has ended and your last payment is being refunded; completed courses stay open.",

@@ -120,17 +120,20 @@ class Gateway:
         product = read(client().v1.products.retrieve, product_id, what=product_id)
         return product is not None and product.get("active", True) is not False
 
-    def customer_create(self, *, user_id: int, email: str, name: str) -> str:
+    def customer_create(self, *, user_id: int, generation: int, email: str, name: str) -> str:
+        """The learner's customer. The key names the generation: after Stripe deleted the customer, the
+        next one is a new request (the old key would answer with the deleted customer for 24 hours)."""
         customer = call(
             client().v1.customers.create,
             params={"email": email, "name": name or email, "metadata": {"user_id": str(user_id)}},
-            options=opts(f"customer-user-{user_id}"),
+            options=opts(f"customer-user-{user_id}-g{generation}"),
         )
         return customer.id
 
     def card_create(self, *, key: str, number: str, exp_month: int, exp_year: int, cvc: str) -> Card:
         """Create a card payment method from details typed on our page (see takes_card_details)."""
-        digest = hashlib.sha256(f"{number}|{exp_month}|{exp_year}".encode()).hexdigest()[:16]
+        # Every parameter is in the key: the same card typed again is the same request, another is not.
+        digest = hashlib.sha256(f"{number}|{exp_month}|{exp_year}|{cvc}".encode()).hexdigest()[:16]
         pm = call(
             client().v1.payment_methods.create,
             params={
@@ -189,12 +192,35 @@ class Gateway:
             return None
         return read(service.retrieve, object_id, what=object_id)
 
+    def invoice_retrieve(self, *, invoice_id: str) -> dict | None:
+        return read(client().v1.invoices.retrieve, invoice_id, what="the invoice")
+
     def refund_create(
-        self, *, refund_id: int, charge_id: str, payment_intent_id: str, amount_cents: int, reason: str
+        self,
+        *,
+        refund_id: int,
+        charge_id: str,
+        payment_intent_id: str,
+        amount_cents: int,
+        reason: str,
+        attempt: int = 1,
     ) -> dict:
+        """Refund under our Refund row's id. Stripe keeps a failed request's answer under its key for
+        24 hours, so a later attempt after a failure is a new key (`refund_find` first makes sure the
+        earlier one did not go through)."""
         params: dict = {"amount": amount_cents, "metadata": {"reason": reason[:400], "refund_id": str(refund_id)}}
         if charge_id:
             params["charge"] = charge_id
         else:
             params["payment_intent"] = payment_intent_id
-        return as_dict(call(client().v1.refunds.create, params=params, options=opts(f"refund-{refund_id}")))
+        key = f"refund-{refund_id}" if attempt <= 1 else f"refund-{refund_id}-attempt-{attempt}"
+        return as_dict(call(client().v1.refunds.create, params=params, options=opts(key)))
+
+    def refunds_list(self, *, charge_id: str = "", payment_intent_id: str = "") -> list[dict]:
+        """Every refund of a charge (or of a payment intent's charge), newest first."""
+        params = {"charge": charge_id} if charge_id else {"payment_intent": payment_intent_id}
+        try:
+            page = client().v1.refunds.list(params=params | {"limit": 100})
+            return [as_dict(r) for r in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise GatewayError("Could not read refunds from our payment provider.") from exc

@@ -14,14 +14,24 @@ own views, admin, commands and tasks call; other apps use billing/api.py only.
 """
 
 from .checkout import card_update_local, card_update_url, checkout_check, checkout_complete_local, checkout_start
-from .customers import customer_ensure
+from .customers import customer_ensure, customer_forget, customer_link, customer_lock
 from .errors import BillingError, TrialRefused, WebhookRejected
-from .invoices import charge_refunded_sync, dispute_record, invoice_sync, refund_create
+from .invoices import (
+    charge_refunded_sync,
+    dispute_record,
+    invoice_sync,
+    refund_automatic,
+    refund_create,
+    refund_give_up,
+    refund_retry,
+)
 from .plans import plan_ensure_default, plan_sync
 from .reconciliation import subscriptions_reconcile
 from .subscriptions import (
+    CancelResult,
     subscription_cancel,
     subscription_end_for_completion,
+    subscription_refuse_second,
     subscription_resume,
     subscription_sync,
 )
@@ -29,6 +39,7 @@ from .webhooks import webhook_event_process, webhook_event_record
 
 __all__ = [
     "BillingError",
+    "CancelResult",
     "TrialRefused",
     "WebhookRejected",
     "card_update_local",
@@ -38,13 +49,20 @@ __all__ = [
     "checkout_complete_local",
     "checkout_start",
     "customer_ensure",
+    "customer_forget",
+    "customer_link",
+    "customer_lock",
     "dispute_record",
     "invoice_sync",
     "plan_ensure_default",
     "plan_sync",
+    "refund_automatic",
     "refund_create",
+    "refund_give_up",
+    "refund_retry",
     "subscription_cancel",
     "subscription_end_for_completion",
+    "subscription_refuse_second",
     "subscription_resume",
     "subscription_sync",
     "subscriptions_reconcile",

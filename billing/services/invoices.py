@@ -4,6 +4,7 @@ make. Invoices only move forward; refunds seen before their invoice wait for it.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from .. import emails, gateway
 from .. import stripe_payloads as payloads
@@ -85,7 +86,71 @@ def _recount_refunded(invoice: Invoice, *, reported: int = 0) -> None:
 def refund_create(
     *, invoice: Invoice, amount_cents: int, reason: str, requested_by=None, automatic: bool = False
 ) -> Refund:
-    """Refund all or part of a paid invoice and tell the learner. Raises BillingError for a bad request."""
+    """Refund all or part of a paid invoice and tell the learner. Raises BillingError for a bad request
+    and GatewayError when Stripe refuses or cannot be reached (the Refund row then says failed)."""
+    refund = _refund_record(
+        invoice=invoice, amount_cents=amount_cents, reason=reason, requested_by=requested_by, automatic=automatic
+    )
+    _refund_send(refund)
+    return refund
+
+
+def refund_automatic(*, invoice: Invoice, reason: str) -> Refund:
+    """The refund a rule owes the learner, in full, made only once the change it pays for has happened
+    (a canceled subscription). It never raises: the change stands, and a refund Stripe did not make is
+    retried by a task (`refund_retry`) until it is."""
+    from .. import tasks
+
+    existing = invoice.refunds.filter(automatic=True).first()
+    if existing is not None:
+        return existing
+    refund = _refund_record(invoice=invoice, amount_cents=invoice.refundable_cents, reason=reason, automatic=True)
+    try:
+        _refund_send(refund)
+    except gateway.GatewayError:
+        transaction.on_commit(lambda: tasks.retry_refund.delay(refund.pk), robust=True)
+    return refund
+
+
+def refund_retry(*, refund: Refund) -> Refund:
+    """Make a refund Stripe has not made yet. An earlier attempt may have gone through without our
+    hearing back: Stripe's refunds of the charge are read first, and one carrying our id is adopted."""
+    refund.refresh_from_db()
+    if refund.status == Refund.Status.SUCCEEDED:
+        return refund
+    invoice = refund.invoice
+    made = gateway.current().refunds_list(
+        charge_id=invoice.stripe_charge_id, payment_intent_id=invoice.stripe_payment_intent_id
+    )
+    ours = next((r for r in made if (r.get("metadata") or {}).get("refund_id") == str(refund.pk)), None)
+    if ours is not None and ours.get("status") in ("succeeded", "pending"):
+        _refund_done(refund, stripe_refund_id=ours["id"], succeeded=True)
+    else:
+        _refund_send(refund)
+    return refund
+
+
+def refund_give_up(*, refund: Refund, reason: str) -> None:
+    """The retries ran out: staff make this refund by hand (the learner was promised it)."""
+    invoice = refund.invoice
+    emails.send(
+        template="staff_alert",
+        to=emails.staff_recipients(),
+        context={
+            "subject": f"a refund of {refund.amount_cents / 100:.2f} {invoice.currency.upper()} could not be made",
+            "lines": [
+                f"Learner: {invoice.user.email if invoice.user else 'unknown'}",
+                f"Invoice: {invoice.stripe_invoice_id} (charge {invoice.stripe_charge_id or '-'})",
+                f"Reason for the refund: {refund.reason}",
+                f"Last error: {reason}",
+                "Make it in the Stripe dashboard; the charge.refunded event records it here.",
+            ],
+            "admin_path": reverse("admin:billing_refund_change", args=[refund.pk]),
+        },
+    )
+
+
+def _refund_record(*, invoice: Invoice, amount_cents: int, reason: str, requested_by=None, automatic=False) -> Refund:
     reason = (reason or "").strip()
     if not reason:
         raise BillingError("Give a reason for the refund; the learner sees it.")
@@ -94,38 +159,65 @@ def refund_create(
     if amount_cents <= 0 or amount_cents > invoice.refundable_cents:
         raise BillingError(f"The amount must be between 0.01 and {invoice.refundable_cents / 100:.2f}.")
     try:
-        refund = Refund.objects.create(
-            invoice=invoice,
-            stripe_charge_id=invoice.stripe_charge_id,
-            amount_cents=amount_cents,
-            reason=reason,
-            automatic=automatic,
-            requested_by=requested_by,
-        )
+        with transaction.atomic():
+            return Refund.objects.create(
+                invoice=invoice,
+                stripe_charge_id=invoice.stripe_charge_id,
+                amount_cents=amount_cents,
+                reason=reason,
+                automatic=automatic,
+                requested_by=requested_by,
+            )
     except IntegrityError as exc:
         raise BillingError("This payment has already been refunded automatically.") from exc
+
+
+def _refund_send(refund: Refund) -> None:
+    invoice = refund.invoice
+    attempt = refund.attempts + 1
+    Refund.objects.filter(pk=refund.pk).update(attempts=attempt)
     try:
         data = gateway.current().refund_create(
             refund_id=refund.pk,
             charge_id=invoice.stripe_charge_id,
             payment_intent_id=invoice.stripe_payment_intent_id,
-            amount_cents=amount_cents,
-            reason=reason,
+            amount_cents=refund.amount_cents,
+            reason=refund.reason,
+            attempt=attempt,
         )
     except gateway.GatewayError:
         Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED)
+        refund.refresh_from_db()
         raise
-    status = Refund.Status.SUCCEEDED if data.get("status") in ("succeeded", "pending") else Refund.Status.FAILED
-    Refund.objects.filter(pk=refund.pk).update(stripe_refund_id=data["id"], status=status)
+    _refund_done(refund, stripe_refund_id=data["id"], succeeded=data.get("status") in ("succeeded", "pending"))
+
+
+def _refund_done(refund: Refund, *, stripe_refund_id: str, succeeded: bool) -> None:
+    status = Refund.Status.SUCCEEDED if succeeded else Refund.Status.FAILED
+    Refund.objects.filter(pk=refund.pk).update(stripe_refund_id=stripe_refund_id, status=status)
     refund.refresh_from_db()
+    invoice = refund.invoice
     _recount_refunded(invoice)
-    if invoice.user:
+    if succeeded and invoice.user:
         emails.send(
             template="refund",
             to=[invoice.user.email],
             context={"refund": refund, "invoice": invoice, "user": invoice.user},
         )
-    return refund
+
+
+def subscription_paid_invoice(*, data: dict, stripe_time: int) -> Invoice | None:
+    """The paid invoice that started a subscription (its latest invoice), read from Stripe and stored;
+    None when nothing was paid (a trial) or Stripe does not know it."""
+    invoice_id = payloads.ref_id(data.get("latest_invoice"))
+    if not invoice_id:
+        return None
+    invoice_data = data["latest_invoice"] if isinstance(data.get("latest_invoice"), dict) else None
+    invoice_data = invoice_data or gateway.current().invoice_retrieve(invoice_id=invoice_id)
+    if invoice_data is None:
+        return None
+    invoice, _ = invoice_sync(data=invoice_data, stripe_time=stripe_time)
+    return invoice if invoice.status == "paid" and invoice.amount_paid > 0 else None
 
 
 def charge_refunded_sync(*, data: dict) -> Invoice | None:

@@ -3,6 +3,7 @@ change (cancel, resume) or what ends one (finishing the whole specialization).""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.conf import settings
@@ -12,9 +13,11 @@ from django.utils import timezone
 
 from .. import emails, gateway, selectors
 from .. import stripe_payloads as payloads
-from ..models import Customer, Plan, Subscription
+from ..models import Checkout, Customer, Plan, Refund, Subscription
+from ..state import subscription_state
+from .customers import customer_link
 from .errors import BillingError
-from .invoices import refund_create
+from .invoices import refund_automatic, subscription_paid_invoice
 
 
 def _user_for(data: dict) -> object | None:
@@ -26,7 +29,7 @@ def _user_for(data: dict) -> object | None:
     if user_id:
         user = get_user_model().objects.filter(pk=user_id).first()
         if user and customer_id:
-            Customer.objects.get_or_create(user=user, defaults={"stripe_customer_id": customer_id})
+            customer_link(user=user, stripe_customer_id=customer_id)
         return user
     return None
 
@@ -94,6 +97,12 @@ def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | N
     return subscription
 
 
+def fresh_stamp(subscription: Subscription, *, now: datetime.datetime | None = None) -> int:
+    """The Stripe time to apply a fresh API response with (the answer to our own change, or a re-read):
+    it is at least as new as anything applied, so it always wins."""
+    return max(int((now or timezone.now()).timestamp()), subscription.synced_at_stripe + 1)
+
+
 def _after_subscription_change(subscription: Subscription, *, created: bool, was_final: bool) -> None:
     to = [subscription.user.email]
     context = {"subscription": subscription, "user": subscription.user, "billing_url": emails.billing_url()}
@@ -110,25 +119,70 @@ def _current_for_change(user, *, now: datetime.datetime) -> Subscription:
     return subscription
 
 
-def subscription_cancel(*, user, now: datetime.datetime | None = None) -> Subscription:
-    """Cancel at the period's end (the learner keeps what they paid for). A learner charged at the end
-    of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded and the subscription ends now."""
+@dataclasses.dataclass(frozen=True)
+class CancelResult:
+    """What a cancel did, for the message the learner reads."""
+
+    subscription: Subscription  # the one that decided their access, after the change
+    ended_now: bool  # a payment was refunded and access ends now
+    refund_pending: bool  # ... but Stripe has not made the refund yet (a task retries it)
+
+
+def subscription_cancel(*, user, now: datetime.datetime | None = None) -> CancelResult:
+    """Stop every subscription of the learner that would charge them again: a live one at the period's
+    end (they keep what they paid for), one that gives nothing now (unpaid, never paid) at once. A
+    learner charged at the end of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded
+    and that subscription ends now; the refund is made only once Stripe has canceled it."""
     now = now or timezone.now()
-    subscription = _current_for_change(user, now=now)
-    conversion = selectors.auto_refund_invoice(subscription=subscription, now=now)
-    if conversion is not None:
-        refund_create(
-            invoice=conversion,
-            amount_cents=conversion.refundable_cents,
-            reason=f"Canceled within {settings.BILLING_AUTO_REFUND_HOURS} hours of the first charge after the trial",
-            automatic=True,
-        )
-        data = gateway.current().subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
-    else:
-        data = gateway.current().subscription_set_cancel_at_period_end(
-            subscription_id=subscription.stripe_subscription_id, cancel=True
-        )
-    return subscription_sync(data=data, stripe_time=int(now.timestamp()))
+    current = _current_for_change(user, now=now)
+    gw = gateway.current()
+    refunds = []
+    for subscription in Subscription.objects.filter(user=user).order_by("created_at", "id"):
+        live = subscription_state(subscription, now=now).is_live
+        if subscription.is_final or (live and subscription.cancel_at_period_end):
+            continue
+        conversion = selectors.auto_refund_invoice(subscription=subscription, now=now) if live else None
+        if live and conversion is None:
+            data = gw.subscription_set_cancel_at_period_end(
+                subscription_id=subscription.stripe_subscription_id, cancel=True
+            )
+        else:
+            data = gw.subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
+        subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+        if conversion is not None:
+            hours = settings.BILLING_AUTO_REFUND_HOURS
+            reason = f"Canceled within {hours} hours of the first charge after the trial"
+            refunds.append(refund_automatic(invoice=conversion, reason=reason))
+    current.refresh_from_db()
+    return CancelResult(
+        subscription=current,
+        ended_now=bool(refunds),
+        refund_pending=any(r.status != Refund.Status.SUCCEEDED for r in refunds),
+    )
+
+
+def subscription_refuse_second(*, checkout: Checkout, subscription: Subscription, data: dict) -> str:
+    """A second live subscription came through Stripe Checkout (two tabs, a repeated click) while the
+    learner already had one: cancel it at once, then refund what it charged, and tell the learner.
+    Called under the learner's lock (customer_lock). Safe to run again: each step checks first."""
+    if not subscription.is_final:
+        canceled = gateway.current().subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
+        subscription = subscription_sync(data=canceled, stripe_time=fresh_stamp(subscription))
+    invoice = subscription_paid_invoice(data=data, stripe_time=int(timezone.now().timestamp()))
+    refund = None
+    if invoice is not None:
+        refund = refund_automatic(invoice=invoice, reason="A second subscription, started while you already had one")
+    message = "You already had an active subscription: this second one was canceled" + (
+        " and its payment refunded." if refund else "; nothing was charged for it."
+    )
+    told = Checkout.objects.filter(pk=checkout.pk).exclude(status=Checkout.Status.REFUSED)
+    if told.update(status=Checkout.Status.REFUSED, message=message):
+        user = checkout.user
+        context = {"user": user, "refund": refund, "invoice": invoice, "billing_url": emails.billing_url()}
+        transaction.on_commit(lambda: emails.send(template="second_subscription", to=[user.email], context=context))
+    return f" A second live subscription: {subscription.stripe_subscription_id} canceled" + (
+        f", {invoice.stripe_invoice_id} refunded." if refund else "."
+    )
 
 
 def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscription:
@@ -140,7 +194,7 @@ def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscr
         subscription_id=subscription.stripe_subscription_id, cancel=False
     )
     Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=False)
-    return subscription_sync(data=data, stripe_time=int(now.timestamp()))
+    return subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
 
 
 def subscription_end_for_completion(*, user, now: datetime.datetime | None = None) -> Subscription | None:
@@ -155,7 +209,7 @@ def subscription_end_for_completion(*, user, now: datetime.datetime | None = Non
         subscription_id=subscription.stripe_subscription_id, cancel=True
     )
     Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)
-    subscription = subscription_sync(data=data, stripe_time=int(now.timestamp()))
+    subscription = subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
     emails.send(
         template="completion_ending",
         to=[user.email],

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from .. import emails, gateway
 from .. import stripe_payloads as payloads
-from ..models import Checkout, Customer, Subscription, TrialClaim, WebhookEvent
+from ..models import Checkout, Subscription, TrialClaim, WebhookEvent
+from ..state import subscription_state
 from . import invoices
+from .customers import customer_forget, customer_link, customer_lock
 from .errors import WebhookRejected
-from .subscriptions import subscription_sync
+from .subscriptions import subscription_refuse_second, subscription_sync
 
 logger = logging.getLogger(__name__)
 
@@ -122,26 +124,35 @@ def _on_trial_will_end(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
 
 
 def _on_checkout_completed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+    """A learner finished Stripe Checkout. Under the learner's lock: a subscription that would be their
+    second live one is canceled and refunded (two tabs, a repeated click), never kept."""
     checkout_id = payloads.checkout_reference(obj)
     checkout = Checkout.objects.filter(pk=checkout_id).select_related("user").first() if checkout_id else None
     if checkout is None:
         return _Outcome("No checkout of ours: nothing changed.", ignored=True)
-    customer_id = payloads.ref_id(obj.get("customer"))
-    if customer_id:
-        Customer.objects.get_or_create(user=checkout.user, defaults={"stripe_customer_id": customer_id})
-    Checkout.objects.filter(pk=checkout.pk).update(status=Checkout.Status.COMPLETE)
+    user = checkout.user
+    customer_link(user=user, stripe_customer_id=payloads.ref_id(obj.get("customer")))
     subscription_id = payloads.ref_id(obj.get("subscription"))
     if not subscription_id:
+        Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN).update(status=Checkout.Status.COMPLETE)
         return _Outcome("Checkout completed without a subscription.")
-    data = gateway.current().subscription_retrieve(subscription_id=subscription_id)
-    if data is None:
-        return _Outcome(f"Stripe does not know {subscription_id}.")
-    subscription = subscription_sync(
-        data=data, stripe_time=max(at, int(timezone.now().timestamp())), user=checkout.user
-    )
-    note = ""
-    if checkout.with_trial:
-        note = _claim_trial(checkout=checkout, subscription=subscription, data=data)
+    with transaction.atomic():
+        customer_lock(user=user)
+        data = gateway.current().subscription_retrieve(subscription_id=subscription_id)
+        if data is None:
+            return _Outcome(f"Stripe does not know {subscription_id}.")
+        subscription = subscription_sync(data=data, stripe_time=max(at, int(timezone.now().timestamp())), user=user)
+        now = timezone.now()
+        others = [
+            other
+            for other in Subscription.objects.filter(user=user).exclude(pk=subscription.pk)
+            if subscription_state(other, now=now).is_live
+        ]
+        if others:
+            note = subscription_refuse_second(checkout=checkout, subscription=subscription, data=data)
+            return _Outcome(f"Checkout {checkout.pk} completed while {others[0].stripe_subscription_id} is live.{note}")
+        Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.OPEN).update(status=Checkout.Status.COMPLETE)
+        note = _claim_trial(checkout=checkout, subscription=subscription, data=data) if checkout.with_trial else ""
     return _Outcome(f"Checkout {checkout.pk} completed: {subscription_id} is {subscription.status}.{note}")
 
 
@@ -222,10 +233,9 @@ def _on_charge_refunded(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
 
 
 def _on_customer_deleted(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
-    """Forget the mapping, so the learner's next sign-up creates a new Stripe customer instead of failing
-    on the deleted one. Stripe ends the customer's subscriptions with their own events."""
-    deleted, _ = Customer.objects.filter(stripe_customer_id=obj["id"]).delete()
-    if not deleted:
+    """Forget the id, so the learner's next sign-up creates a new Stripe customer (under a new key)
+    instead of failing on the deleted one. Stripe ends the customer's subscriptions with their own events."""
+    if not customer_forget(stripe_customer_id=obj["id"]):
         return _Outcome(f"Customer {obj['id']} is not one of ours: nothing changed.")
     return _Outcome(f"Customer {obj['id']} deleted in Stripe: forgotten.")
 

@@ -290,7 +290,7 @@ def test_every_creating_call_of_the_local_sign_up_carries_a_key_from_our_records
     start_trial(client, learner)
     checkout = Checkout.objects.get(user=learner)
     keys = {c.path: c.headers.get("Idempotency-Key") for c in spy.calls if c.method == "POST"}
-    assert keys["/v1/customers"] == f"customer-user-{learner.pk}"
+    assert keys["/v1/customers"] == f"customer-user-{learner.pk}-g0"
     assert keys["/v1/payment_methods"].startswith(f"checkout-{checkout.pk}-pm-")
     assert keys["/v1/subscriptions"] == f"checkout-{checkout.pk}-subscription"
     assert spy.call("POST", "/v1/subscriptions").params["trial_end"]
