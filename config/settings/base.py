@@ -83,6 +83,17 @@ TEMPLATES = [
 # Embedded default: SQLite, so `make run` needs no server. DATABASE_URL switches to PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several writers at once (the web server's threads, the Celery worker, Stripe's webhooks arriving
+    # together): WAL lets readers and one writer work side by side; IMMEDIATE makes every transaction
+    # take the write lock when it begins, so a writer waits its turn (up to `timeout` seconds) instead
+    # of failing at once with "database is locked" when a read-then-write transaction cannot upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=30),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
