@@ -145,13 +145,16 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["stripe_event_id", "type", "outcome"]
     actions = ["reprocess"]
 
-    @admin.action(description="Process again (failed events)")
+    @admin.action(description="Process again (failed, gave up or unmatched events)")
     def reprocess(self, request, queryset):
-        for event in queryset.filter(status=WebhookEvent.Status.FAILED):
+        retry = [*WebhookEvent.RETRYABLE, WebhookEvent.Status.GAVE_UP]
+        for event in queryset.filter(status__in=retry):
             try:
-                services.webhook_event_process(event_pk=event.pk)
+                event = services.webhook_event_process(event_pk=event.pk)
             except Exception as exc:  # noqa: BLE001 - shown to staff, kept on the event
                 self.message_user(request, f"{event}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{event}: {event.get_status_display()}. {event.outcome}")
 
 
 @admin.register(ReconciliationRun)

@@ -242,7 +242,12 @@ class WebhookEvent(models.Model):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored (unknown type)"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed (will be retried)"
+        UNMATCHED = "unmatched", "Unmatched (customer not known yet)"
+        GAVE_UP = "gave_up", "Gave up (staff alerted)"
+
+    # What processing may still change; the nightly run re-queues these (within its bounds).
+    RETRYABLE = (Status.RECEIVED, Status.FAILED, Status.UNMATCHED)
 
     stripe_event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=100, db_index=True)

@@ -43,6 +43,19 @@ def as_dict(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
+def paged(list_call, params: dict, *, what: str):
+    """Every object of a list call as dicts, page after page (100 a page)."""
+    try:
+        for obj in list_call(params=params | {"limit": 100}).auto_paging_iter():
+            yield as_dict(obj)
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Could not read {what} from our payment provider.") from exc
+
+
+def listed(list_call, params: dict, *, what: str) -> list[dict]:
+    return list(paged(list_call, params, what=what))
+
+
 @dataclasses.dataclass(frozen=True)
 class Card:
     payment_method_id: str
@@ -108,6 +121,10 @@ class Gateway:
         raise NotImplementedError
 
     def webhook_register(self, *, url: str, secret: str) -> None:
+        raise NotImplementedError
+
+    def disputes_list(self, *, since: int) -> list[dict]:
+        """Disputes opened since `since` (a Stripe timestamp), newest first."""
         raise NotImplementedError
 
     # ---- the same on both ---------------------------------------------------------------------
@@ -192,6 +209,20 @@ class Gateway:
             return None
         return read(service.retrieve, object_id, what=object_id)
 
+    def subscriptions_list(self, *, customer_id: str) -> list[dict]:
+        """Every subscription of the customer, ended ones too."""
+        return listed(client().v1.subscriptions.list, {"customer": customer_id, "status": "all"}, what="subscriptions")
+
+    def invoices_list(self, *, customer_id: str, since: int) -> list[dict]:
+        """The customer's invoices created since `since`. Stripe lists the newest first, so reading stops
+        at the first older one (localstripe has no `created` filter; this works on both)."""
+        invoices = []
+        for invoice in paged(client().v1.invoices.list, {"customer": customer_id}, what="invoices"):
+            if (invoice.get("created") or 0) < since:
+                break
+            invoices.append(invoice)
+        return invoices
+
     def invoice_retrieve(self, *, invoice_id: str) -> dict | None:
         return read(client().v1.invoices.retrieve, invoice_id, what="the invoice")
 
@@ -219,8 +250,4 @@ class Gateway:
     def refunds_list(self, *, charge_id: str = "", payment_intent_id: str = "") -> list[dict]:
         """Every refund of a charge (or of a payment intent's charge), newest first."""
         params = {"charge": charge_id} if charge_id else {"payment_intent": payment_intent_id}
-        try:
-            page = client().v1.refunds.list(params=params | {"limit": 100})
-            return [as_dict(r) for r in page.auto_paging_iter()]
-        except stripe.StripeError as exc:
-            raise GatewayError("Could not read refunds from our payment provider.") from exc
+        return listed(client().v1.refunds.list, params, what="refunds")

@@ -71,3 +71,6 @@ class LocalStripeGateway(Gateway):
         request.add_header("Authorization", f"Bearer {settings.STRIPE_SECRET_KEY}")
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
             response.read()
+
+    def disputes_list(self, *, since: int) -> list[dict]:
+        return []  # localstripe has no disputes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stripe
 
 from . import GatewayError, client
-from .base import Card, CheckoutSession, Gateway, as_dict, call, opts
+from .base import Card, CheckoutSession, Gateway, as_dict, call, listed, opts
 
 
 class StripeGateway(Gateway):
@@ -83,3 +83,6 @@ class StripeGateway(Gateway):
 
     def webhook_register(self, *, url: str, secret: str) -> None:
         raise GatewayError("Add the webhook endpoint in the Stripe dashboard; Stripe has no API for our secret.")
+
+    def disputes_list(self, *, since: int) -> list[dict]:
+        return listed(client().v1.disputes.list, {"created": {"gte": since}}, what="disputes")

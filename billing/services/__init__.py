@@ -19,6 +19,8 @@ from .errors import BillingError, TrialRefused, WebhookRejected
 from .invoices import (
     charge_refunded_sync,
     dispute_record,
+    invoice_owner,
+    invoice_receipt_send,
     invoice_sync,
     refund_automatic,
     refund_create,
@@ -26,7 +28,7 @@ from .invoices import (
     refund_retry,
 )
 from .plans import plan_ensure_default, plan_sync
-from .reconciliation import subscriptions_reconcile
+from .reconciliation import billing_reconcile
 from .subscriptions import (
     CancelResult,
     subscription_cancel,
@@ -35,13 +37,19 @@ from .subscriptions import (
     subscription_resume,
     subscription_sync,
 )
-from .webhooks import webhook_event_process, webhook_event_record
+from .webhooks import (
+    webhook_event_give_up,
+    webhook_event_process,
+    webhook_event_record,
+    webhook_events_requeue_for_customer,
+)
 
 __all__ = [
     "BillingError",
     "CancelResult",
     "TrialRefused",
     "WebhookRejected",
+    "billing_reconcile",
     "card_update_local",
     "card_update_url",
     "charge_refunded_sync",
@@ -53,6 +61,8 @@ __all__ = [
     "customer_link",
     "customer_lock",
     "dispute_record",
+    "invoice_owner",
+    "invoice_receipt_send",
     "invoice_sync",
     "plan_ensure_default",
     "plan_sync",
@@ -65,7 +75,8 @@ __all__ = [
     "subscription_refuse_second",
     "subscription_resume",
     "subscription_sync",
-    "subscriptions_reconcile",
+    "webhook_event_give_up",
     "webhook_event_process",
     "webhook_event_record",
+    "webhook_events_requeue_for_customer",
 ]

@@ -45,11 +45,20 @@ def customer_link(*, user, stripe_customer_id: str) -> Customer | None:
             customer, created = Customer.objects.get_or_create(
                 user=user, defaults={"stripe_customer_id": stripe_customer_id}
             )
+            linked = created
             if not created and not customer.stripe_customer_id:
                 customer.stripe_customer_id = stripe_customer_id
                 customer.save(update_fields=["stripe_customer_id"])
+                linked = True
     except IntegrityError:  # the Stripe customer is already another learner's
         return Customer.objects.filter(user=user).first()
+    if linked and customer.stripe_customer_id == stripe_customer_id:
+        # Events that came before we knew whose customer this is were kept: process them now.
+        from .webhooks import webhook_events_requeue_for_customer
+
+        transaction.on_commit(
+            lambda: webhook_events_requeue_for_customer(stripe_customer_id=stripe_customer_id), robust=True
+        )
     return customer
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from .. import emails, gateway
 from .. import stripe_payloads as payloads
-from ..models import Customer, Dispute, Invoice, Refund, WebhookEvent
+from ..models import Customer, Dispute, Invoice, Refund, Subscription, WebhookEvent
 from .errors import BillingError
 
 
@@ -48,8 +48,7 @@ def invoice_sync(*, data: dict, stripe_time: int, paid: bool | None = None) -> t
             paid_at = (data.get("status_transitions") or {}).get("paid_at") or data.get("created")
             invoice.paid_at = payloads.ts(paid_at)
         if invoice.user_id is None:
-            customer = Customer.objects.filter(stripe_customer_id=invoice.stripe_customer_id).first()
-            invoice.user_id = customer.user_id if customer else None
+            invoice.user_id = invoice_owner(data=data)
         invoice.save()
         if invoice.stripe_charge_id:
             # Refunds seen on the charge before this invoice's event get attached now.
@@ -63,6 +62,32 @@ def invoice_sync(*, data: dict, stripe_time: int, paid: bool | None = None) -> t
                     user_id=invoice.user_id
                 )
     return invoice, before != "paid" and invoice.status == "paid"
+
+
+def invoice_receipt_send(*, invoice: Invoice) -> bool:
+    """The receipt for a payment, sent when the invoice first becomes paid (whoever noticed)."""
+    if invoice.amount_paid <= 0 or not invoice.user:
+        return False
+    emails.send(template="receipt", to=[invoice.user.email], context={"invoice": invoice, "user": invoice.user})
+    return True
+
+
+def invoice_owner(*, data: dict) -> int | None:
+    """The learner an invoice belongs to (a user id): the one its customer is, else the one its
+    subscription belongs to, else the one our copy already names. None for a customer we do not know."""
+    customer_id = payloads.ref_id(data.get("customer"))
+    subscription_id = payloads.invoice_refs(data)[0]
+    owner = (
+        Customer.objects.filter(stripe_customer_id=customer_id).values_list("user_id", flat=True).first()
+        if customer_id
+        else None
+    )
+    if owner is None and subscription_id:
+        owner = Subscription.objects.filter(stripe_subscription_id=subscription_id).values_list("user_id", flat=True)
+        owner = owner.first()
+    if owner is None and data.get("id"):
+        owner = Invoice.objects.filter(stripe_invoice_id=data["id"]).values_list("user_id", flat=True).first()
+    return owner
 
 
 def _refunded_reported(*, charge_id: str) -> int:
@@ -267,4 +292,7 @@ def dispute_record(*, data: dict) -> Dispute:
     )
     if created:
         emails.send(template="dispute_staff", to=emails.staff_recipients(), context={"dispute": dispute})
+    elif data.get("status") and data["status"] != dispute.status:
+        Dispute.objects.filter(pk=dispute.pk).update(status=data["status"])
+        dispute.status = data["status"]
     return dispute

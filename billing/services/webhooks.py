@@ -9,7 +9,8 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from .. import emails, gateway
@@ -53,11 +54,22 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
 class _Outcome:
     text: str
     ignored: bool = False
+    unmatched: bool = False  # for a customer we do not know (yet): kept, processed again once known
+
+
+# What a retry can fix: our payment provider or our database could not be reached. Anything else is a
+# fault a retry would meet again.
+INFRASTRUCTURE_FAULTS = (gateway.GatewayError, OperationalError, InterfaceError)
 
 
 def webhook_event_process(*, event_pk: int) -> WebhookEvent:
-    """Process a stored event once. The row lock makes concurrent runs of the same event wait and then
-    see it done; a failure is kept with its message and retried by the task."""
+    """Process a stored event. The row lock makes concurrent runs of the same event wait and then see it
+    done. How it ends:
+    - processed (or ignored, for a type we do not handle);
+    - unmatched: for a customer we do not know yet. Nothing changed; kept for staff, and processed again
+      as soon as the customer becomes known (`customer_link`) or by the nightly run;
+    - failed: Stripe or the database could not be reached. Raised, so the task retries it;
+    - gave_up: any other error (a retry would meet it again). Staff are e-mailed."""
     failure = None
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
@@ -67,20 +79,76 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
         try:
             with transaction.atomic():  # the handler's writes roll back alone; the failure is kept
                 outcome = _dispatch(event)
-        except Exception as exc:
-            logger.exception("Stripe event %s failed", event.stripe_event_id)
+        except INFRASTRUCTURE_FAULTS as exc:
+            logger.warning("Stripe event %s: %s: %s (will be retried)", event.stripe_event_id, type(exc).__name__, exc)
             failure = exc
             event.status = WebhookEvent.Status.FAILED
             event.outcome = f"{type(exc).__name__}: {exc}"
             event.save(update_fields=["status", "outcome", "attempts"])
+        except Exception as exc:
+            logger.exception("Stripe event %s failed; not retried", event.stripe_event_id)
+            event.status = WebhookEvent.Status.GAVE_UP
+            event.outcome = f"{type(exc).__name__}: {exc}"
+            event.save(update_fields=["status", "outcome", "attempts"])
+            _alert_staff(event, why="An error a retry would meet again (a fault in our code or in the event).")
         else:
-            event.status = WebhookEvent.Status.IGNORED if outcome.ignored else WebhookEvent.Status.PROCESSED
+            if outcome.ignored:
+                event.status = WebhookEvent.Status.IGNORED
+            elif outcome.unmatched:
+                event.status = WebhookEvent.Status.UNMATCHED
+            else:
+                event.status = WebhookEvent.Status.PROCESSED
             event.outcome = outcome.text
             event.processed_at = timezone.now()
             event.save(update_fields=["status", "outcome", "attempts", "processed_at"])
     if failure is not None:
         raise failure
     return event
+
+
+def webhook_event_give_up(*, event_pk: int, reason: str) -> WebhookEvent:
+    """The task's retries ran out (Stripe or the database unreachable all along): stop, and tell staff."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if event.status not in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+            return event
+        event.status = WebhookEvent.Status.GAVE_UP
+        event.outcome = f"Gave up after {event.attempts} attempts. Last: {reason}"
+        event.save(update_fields=["status", "outcome"])
+        _alert_staff(event, why="Retried with backoff; our payment provider or database stayed unreachable.")
+    return event
+
+
+def _alert_staff(event: WebhookEvent, *, why: str) -> None:
+    context = {
+        "subject": f"Stripe event {event.stripe_event_id} ({event.type}) was not processed",
+        "lines": [
+            why,
+            f"Attempts: {event.attempts}",
+            f"Outcome: {event.outcome}",
+            "Once the cause is fixed, select it in the admin and choose 'Process again'.",
+        ],
+        "admin_path": reverse("admin:billing_webhookevent_change", args=[event.pk]),
+    }
+    transaction.on_commit(
+        lambda: emails.send(template="staff_alert", to=emails.staff_recipients(), context=context), robust=True
+    )
+
+
+def webhook_events_requeue_for_customer(*, stripe_customer_id: str) -> int:
+    """The customer is known now: queue the events kept as unmatched for it, oldest first."""
+    from .. import tasks
+
+    pks = list(
+        WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.UNMATCHED, payload__data__object__customer=stripe_customer_id
+        )
+        .order_by("stripe_created", "id")
+        .values_list("pk", flat=True)
+    )
+    for pk in pks:
+        tasks.process_webhook_event.delay(pk)
+    return len(pks)
 
 
 def _dispatch(event: WebhookEvent) -> _Outcome:
@@ -103,7 +171,7 @@ def _dispatch(event: WebhookEvent) -> _Outcome:
 def _on_subscription(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     subscription = subscription_sync(data=obj, stripe_time=at)
     if subscription is None:
-        return _Outcome(f"Subscription {obj.get('id')} belongs to no customer we know: nothing changed.")
+        return _unmatched(f"Subscription {obj.get('id')}", obj)
     if subscription.synced_at_stripe != at:
         return _Outcome(f"Older than the state we have for {subscription.stripe_subscription_id}: nothing changed.")
     return _Outcome(f"{subscription.stripe_subscription_id} is now {subscription.status}.")
@@ -112,7 +180,7 @@ def _on_subscription(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
 def _on_trial_will_end(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     subscription = subscription_sync(data=obj, stripe_time=at)
     if subscription is None:
-        return _Outcome("Unknown subscription: nothing sent.")
+        return _unmatched(f"Subscription {obj.get('id')}", obj)
     if subscription.is_final or subscription.cancel_at_period_end:
         return _Outcome("The subscription will not renew: no reminder needed.")
     emails.send(
@@ -179,14 +247,33 @@ def _claim_trial(*, checkout: Checkout, subscription: Subscription, data: dict) 
     return ""
 
 
+def _unmatched(what: str, obj: dict) -> _Outcome:
+    customer = payloads.ref_id(obj.get("customer")) or "no customer"
+    text = f"{what} belongs to a customer we do not know ({customer}): nothing changed; kept until it is known."
+    return _Outcome(text, unmatched=True)
+
+
+def _invoice_handler(handle):
+    """Invoices of a customer we do not know are kept as unmatched, not stored without their learner."""
+
+    def handler(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
+        if invoices.invoice_owner(data=obj) is None:
+            return _unmatched(f"Invoice {obj.get('id')}", obj)
+        return handle(obj, event, at)
+
+    handler.__doc__ = handle.__doc__
+    return handler
+
+
+@_invoice_handler
 def _on_invoice_paid(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, became_paid = invoices.invoice_sync(data=obj, stripe_time=at, paid=True)
-    if became_paid and invoice.amount_paid > 0 and invoice.user:
-        emails.send(template="receipt", to=[invoice.user.email], context={"invoice": invoice, "user": invoice.user})
+    if became_paid and invoices.invoice_receipt_send(invoice=invoice):
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} paid; receipt sent.")
     return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}.")
 
 
+@_invoice_handler
 def _on_invoice_failed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
@@ -204,6 +291,7 @@ def _on_invoice_failed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     return _Outcome(f"Payment failed for {invoice.stripe_invoice_id}; learner told how to update the card.")
 
 
+@_invoice_handler
 def _on_action_required(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
@@ -220,6 +308,7 @@ def _on_action_required(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     return _Outcome(f"3-D Secure confirmation link sent for {invoice.stripe_invoice_id}.")
 
 
+@_invoice_handler
 def _on_invoice_other(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}.")

@@ -245,11 +245,17 @@ BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=7)
 BILLING_AUTO_REFUND_HOURS = env.int("BILLING_AUTO_REFUND_HOURS", default=48)
 BILLING_END_ON_SPECIALIZATION_COMPLETE = env.bool("BILLING_END_ON_SPECIALIZATION_COMPLETE", default=True)
 BILLING_STAFF_EMAILS = env.list("BILLING_STAFF_EMAILS", default=[])
+# The nightly reconciliation re-reads each customer's invoices of this many days (a monthly cycle and
+# its payment retries), and re-queues at most BATCH unprocessed webhook events a run, oldest first;
+# events older than MAX_AGE_DAYS are left for staff (admin: Billing → Webhook events).
+BILLING_RECONCILE_DAYS = env.int("BILLING_RECONCILE_DAYS", default=40)
+BILLING_WEBHOOK_REQUEUE_BATCH = env.int("BILLING_WEBHOOK_REQUEUE_BATCH", default=500)
+BILLING_WEBHOOK_REQUEUE_MAX_AGE_DAYS = env.int("BILLING_WEBHOOK_REQUEUE_MAX_AGE_DAYS", default=7)
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
     "billing-reconcile-nightly": {
-        "task": "billing.tasks.reconcile_subscriptions",
+        "task": "billing.tasks.billing_reconcile",
         "schedule": crontab(hour=3, minute=17),  # nightly, UTC
         "options": {"expires": 6 * 60 * 60},
     },

@@ -190,12 +190,12 @@ def test_nightly_reconciliation_repairs_a_lost_webhook(client, stripe_local):
     start_trial(client, learner)
     sub = Subscription.objects.get(user=learner)
     gateway.client().v1.subscriptions.cancel(sub.stripe_subscription_id)  # its webhook never reaches us
-    run = services.subscriptions_reconcile()
+    run = services.billing_reconcile()
     assert (run.checked, run.repaired) == (1, 1)
     assert f"{sub.stripe_subscription_id} ({learner.email}): status: incomplete → canceled" in run.report
     access.forget(learner)
     assert access.access_state(learner) is AccessState.EXPIRED
-    again = services.subscriptions_reconcile()
+    again = services.billing_reconcile()
     assert (again.checked, again.repaired) == (0, 0) and ReconciliationRun.objects.count() == 2
 
 

@@ -284,7 +284,8 @@ def test_a_dashboard_subscription_is_linked_only_through_our_metadata(client, se
     stranger = h.subscription("sub_dash", "cus_dash", status="active", created=T0, period_start=T0, period_end=T0)
     h.post_event(client, h.event("customer.subscription.created", stranger, created=T0), secret)
     assert not Subscription.objects.exists()
-    assert "no customer we know" in WebhookEvent.objects.get().outcome
+    kept = WebhookEvent.objects.get()
+    assert kept.status == "unmatched" and "a customer we do not know (cus_dash)" in kept.outcome
     tagged = h.subscription(
         "sub_dash2",
         "cus_dash2",
@@ -323,7 +324,7 @@ def test_the_nightly_run_requeues_events_whose_task_never_ran(client, secret, le
     monkeypatch.undo()
     WebhookEvent.objects.update(received_at=timezone.now() - datetime.timedelta(hours=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        run = services.subscriptions_reconcile()
+        run = services.billing_reconcile()
     assert "1 unprocessed webhook event(s) queued again" in run.report
     assert WebhookEvent.objects.get().status == "processed"
     assert Subscription.objects.get(user=learner).status == "active"
