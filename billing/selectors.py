@@ -130,6 +130,7 @@ class CancelPreview:
     subscription: Subscription
     ends_at: datetime.datetime | None  # when access ends; now when the last payment is refunded
     refund: Invoice | None
+    renewing: int = 1  # how many subscriptions canceling stops (more than one after a double sign-up)
 
 
 def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPreview | None:
@@ -150,7 +151,7 @@ def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPrevi
         (invoice for s in renewing if (invoice := auto_refund_invoice(subscription=s, now=now)) is not None), None
     )
     ends_at = now if refund else subscription_renews_at(subscription=subscription, now=now)
-    return CancelPreview(subscription=subscription, ends_at=ends_at, refund=refund)
+    return CancelPreview(subscription=subscription, ends_at=ends_at, refund=refund, renewing=len(renewing))
 
 
 @dataclasses.dataclass

@@ -122,6 +122,10 @@ def local_checkout(request, checkout_id):
         try:
             services.checkout_complete_local(checkout=checkout, **form.cleaned_data)
         except (services.BillingError, gateway.GatewayError) as exc:
+            if selectors.subscription_state_of(user=request.user).is_live:
+                # Subscribed meanwhile (another tab): this card page has nothing left to do.
+                messages.info(request, str(exc))
+                return redirect("billing:overview")
             form.add_error(None, str(exc))
         else:
             return redirect("billing:welcome")
