@@ -198,18 +198,25 @@ def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscr
 
 
 def subscription_end_for_completion(*, user, now: datetime.datetime | None = None) -> Subscription | None:
-    """The learner finished the whole specialization: stop charging at the period's end (a setting)."""
+    """The learner finished the whole specialization: stop charging at the period's end (a setting).
+    Every subscription that would renew stops, so a learner left with two is not charged for either."""
     if not settings.BILLING_END_ON_SPECIALIZATION_COMPLETE:
         return None
     now = now or timezone.now()
-    subscription = selectors.subscription_current(user=user, now=now)
-    if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
+    renewing = [
+        s
+        for s in Subscription.objects.filter(user=user).order_by("created_at", "id")
+        if not s.is_final and not s.cancel_at_period_end
+    ]
+    if not renewing:
         return None
-    data = gateway.current().subscription_set_cancel_at_period_end(
-        subscription_id=subscription.stripe_subscription_id, cancel=True
-    )
-    Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)
-    subscription = subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+    for subscription in renewing:
+        data = gateway.current().subscription_set_cancel_at_period_end(
+            subscription_id=subscription.stripe_subscription_id, cancel=True
+        )
+        Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)
+        subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+    subscription = selectors.subscription_current(user=user, now=now)
     emails.send(
         template="completion_ending",
         to=[user.email],

@@ -217,3 +217,18 @@ def test_the_cancel_page_offers_to_cancel_while_any_subscription_still_renews(cl
     confirm = client.get(reverse("billing:cancel"), follow=True).content.decode()
 
     assert "Yes, cancel my subscription" in confirm and "There is no subscription to cancel." not in confirm
+
+
+def test_finishing_the_specialization_stops_every_subscription_that_would_renew(client, stripe_local):
+    from billing import services
+
+    learner = UserFactory()
+    older, newer = _two_live_subscriptions(client, learner)
+
+    services.subscription_end_for_completion(user=learner)
+
+    for sub in (older, newer):
+        sub.refresh_from_db()
+        assert sub.cancel_at_period_end and sub.ends_for_completion
+        assert gateway.client().v1.subscriptions.retrieve(sub.stripe_subscription_id).cancel_at_period_end is True
+    assert sum("You finished the specialization" in m.subject for m in mail.outbox) == 1
