@@ -132,7 +132,7 @@ def stripe_local(settings, localstripe_server, db):
     settings.STRIPE_WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
     request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
     urllib.request.urlopen(request, timeout=5).read()
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
     return services.plan_ensure_default()
 
 
