@@ -12,5 +12,6 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
+    path("forums/", include("forums.urls")),
     path("", include("courseware.urls")),
 ]
