@@ -31,6 +31,7 @@ setup: venv
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) import_pack content/demo
 	@$(MANAGE) seed_demo_users
+	@$(MANAGE) seed_demo_forums
 
 # The sandbox image needs a Docker engine. `make run` builds it when one is reachable;
 # `make test` starts one (installing Debian's docker.io as root when needed).

@@ -845,3 +845,93 @@ def thread_merge(*, actor, source: Thread, target: Thread, now: datetime.datetim
         _answers_refresh(target)
         search.reindex_thread(target.pk)
         search.reindex_thread(source.pk)
+
+
+# ---- loading threads that already happened (the demo pack) --------------------------------------
+
+
+def thread_import(
+    *,
+    forum: Forum,
+    topic: Topic,
+    author,
+    title: str,
+    body: str,
+    created_at: datetime.datetime,
+    kind: str = ThreadKind.QUESTION,
+    item_id: int | None = None,
+    anonymous: bool = False,
+) -> Thread:
+    """Store a thread written elsewhere (the demo pack's forums.yaml), with its original time. An operator
+    action like importing a content pack: no posting rules, no notifications; the same rendering,
+    counts and index as a thread posted on the page."""
+    title, body = _clean_title(title), _clean_body(body)
+    html, _ = _render(body)
+    item = courses.item_facts(item_id) if item_id else None
+    with transaction.atomic(), events.muted():
+        profile_ensure(author)
+        thread = Thread.objects.create(
+            forum=forum,
+            topic=topic,
+            kind=kind,
+            title=title,
+            author=author,
+            is_anonymous=anonymous,
+            item_id=item_id,
+            week_number=topic.week_number or _week_number_of(item),
+            created_at=created_at,
+            last_activity_at=created_at,
+        )
+        post = Post.objects.create(
+            thread=thread,
+            kind=PostKind.OPENING,
+            author=author,
+            is_anonymous=anonymous,
+            body=body,
+            body_html=html,
+            created_at=created_at,
+        )
+        Follow.objects.get_or_create(user=author, thread=thread)
+        _published(post, mentioned=[], now=created_at)
+    return thread
+
+
+def reply_import(
+    *, thread: Thread, author, body: str, created_at: datetime.datetime, parent: Post | None = None, anonymous=False
+) -> Post:
+    body = _clean_body(body)
+    html, _ = _render(body)
+    with transaction.atomic(), events.muted():
+        profile_ensure(author)
+        post = Post.objects.create(
+            thread=thread,
+            kind=PostKind.COMMENT if parent else PostKind.REPLY,
+            parent=parent,
+            author=author,
+            is_anonymous=anonymous,
+            body=body,
+            body_html=html,
+            created_at=created_at,
+        )
+        _published(post, mentioned=[], now=created_at)
+    return post
+
+
+def votes_import(*, post: Post, users) -> None:
+    with transaction.atomic():
+        for user in users:
+            if user.pk != post.author_id:
+                Vote.objects.get_or_create(post=post, user=user)
+        score = post.votes.count()
+        Post.objects.filter(pk=post.pk).update(vote_score=score)
+        if post.kind == PostKind.OPENING:
+            Thread.objects.filter(pk=post.thread_id).update(vote_score=score)
+
+
+def mark_import(*, post: Post, actor, how: str, at: datetime.datetime) -> None:
+    """Accept or endorse an imported answer, at its original time, without notifications."""
+    with events.muted():
+        if how == "accepted":
+            answer_accept(actor=actor, post=post, now=at)
+        else:
+            answer_endorse(actor=actor, post=post, now=at)
