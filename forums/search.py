@@ -28,14 +28,16 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
 )
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Left
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat, Left
 
 from .models import Post, PostKind, Thread, Visibility, Word
 
 CONFIG = "english"
 # The similar-question box reads the start of the opening post, as a learner skims it.
 SIMILAR_BODY_CHARS = 300
+# The re-ranking compares the typed title with a candidate's title and the first words of its opening post.
+SIMILAR_RERANK_BODY_CHARS = 120
 # Replies indexed per thread, at most (a tsvector is capped at 1 MB; a megathread need not be whole).
 REPLIES_INDEXED_CHARS = 200_000
 HEADLINE_BODY_CHARS = 3000
@@ -43,6 +45,13 @@ HEADLINE_BODY_CHARS = 3000
 _MARK_START, _MARK_STOP = "\ue000", "\ue001"  # private-use sentinels, turned into <mark> after escaping
 _WORD = re.compile(r"[a-z][a-z0-9]{2,29}")
 _TERM = re.compile(r"[a-z0-9]+")
+
+
+class _Lexemes(Func):
+    """A text's stemmed words without stop words, as one string: what pg_trgm compares for similarity."""
+
+    template = "array_to_string(tsvector_to_array(to_tsvector('english'::regconfig, %(expressions)s)), ' ')"
+    output_field = TextField()
 
 
 def is_postgres() -> bool:
@@ -304,9 +313,13 @@ def similar(*, threads: QuerySet, title: str, body: str = "", limit: int = 5) ->
             .order_by("-rank", "-pk")
             .values("pk")[: 3 * limit]
         )
+        # Trigram similarity between normalised words (stemmed, no stop words) of the typed title and of
+        # the candidate's title with the start of its opening post: "initialise the weights" and
+        # "weight initialization" share more trigrams as lexemes than as they were typed.
+        candidate_text = Concat("title", Value(" "), Left(_opening_body(), SIMILAR_RERANK_BODY_CHARS))
         scored = (
             Thread.objects.filter(pk__in=Subquery(candidates))
-            .annotate(score=TrigramSimilarity("title", title))
+            .annotate(score=TrigramSimilarity(_Lexemes(candidate_text), _Lexemes(Value(title))))
             .filter(score__gte=threshold)
             .order_by("-score", "-pk")
             .values_list("pk", "score")[:limit]

@@ -261,6 +261,7 @@ FORUM_RATE_LIMITS = {
     "flag": (env.int("FORUM_FLAGS_PER_HOUR", default=20), 3600),
 }
 # Search ranks at most this many of the newest matches; the similar-question box shows a thread only
-# above this trigram similarity to the typed title (tuned on bench/data/forum_paraphrases.yaml).
+# at or above this pg_trgm similarity between the normalised words of the typed title and of its title and
+# first words (tuned on bench/data/forum_paraphrases.yaml: forums/docs/decisions/0002-*.md).
 FORUM_SEARCH_CANDIDATES = env.int("FORUM_SEARCH_CANDIDATES", default=500)
-FORUM_SIMILAR_MIN_SCORE = env.float("FORUM_SIMILAR_MIN_SCORE", default=0.2)
+FORUM_SIMILAR_MIN_SCORE = env.float("FORUM_SIMILAR_MIN_SCORE", default=0.12)
