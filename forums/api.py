@@ -49,7 +49,7 @@ def similar_questions(*, user, course_slug: str, title: str, body: str = "", lim
 
 def forum_sync(*, course_id: int) -> None:
     """Create a course's forum, or bring its topics in line with the course's weeks and assignments."""
-    services.forum_ensure(course_id=course_id)
+    services.forum_ensure(course_id=course_id, fresh=True)
 
 
 def thread_url(*, thread_id: int) -> str:

@@ -113,6 +113,12 @@ class Thread(models.Model):
         ordering = ["-last_activity_at", "-id"]
         indexes = [
             models.Index(fields=["forum", "state", "-last_activity_at"], name="forums_thread_list"),
+            # The default listing: visible, unmerged threads, pinned first, then by latest activity.
+            models.Index(
+                fields=["forum", "-is_pinned", "-last_activity_at", "-id"],
+                condition=models.Q(state="visible", merged_into__isnull=True),
+                name="forums_thread_listing",
+            ),
             models.Index(fields=["forum", "topic", "state", "-last_activity_at"], name="forums_thread_topic"),
             models.Index(fields=["item", "state"], name="forums_thread_item"),
             models.Index(fields=["author", "created_at"], name="forums_thread_author"),

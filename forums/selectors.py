@@ -47,8 +47,10 @@ from .rules import (
     is_trusted,
     sees_anonymous_authors,
 )
+from .services import forum_ensure, structure_of
 
 PAGE_SIZE = 20
+VECTORS = ("search_vector", "similar_vector")  # never needed on a page; a few KB a row
 ANONYMOUS = "Anonymous learner"
 
 
@@ -82,8 +84,6 @@ def author_label(*, author, is_anonymous: bool, viewer, sees_names: bool) -> Aut
 
 def forum_get(*, course_slug: str) -> tuple[Forum, object]:
     """The forum of a course (created, and its topics synced, on first use) and the course."""
-    from .services import forum_ensure
-
     course = courses.course_get(slug=course_slug)
     return forum_ensure(course_id=course.pk), course
 
@@ -97,8 +97,6 @@ class ForumCard:
 
 
 def forums_index() -> list[ForumCard]:
-    from .services import forum_ensure
-
     spec = courses.specialization_get()
     cards = []
     course_list = list(spec.courses.order_by("order"))
@@ -131,13 +129,16 @@ def topic_get(*, forum: Forum, slug: str) -> Topic:
 def threads_for(viewer, forum: Forum, *, moderator: bool) -> QuerySet:
     """The threads of a forum a viewer may see in a list: visible ones, their own held or hidden ones,
     and for moderators everything but deleted threads. Merged stubs never."""
-    rows = Thread.objects.filter(forum=forum, merged_into__isnull=True)
+    rows = Thread.objects.filter(forum=forum, merged_into__isnull=True).defer(*VECTORS)
     if moderator:
         return rows.exclude(state=Visibility.DELETED)
-    if getattr(viewer, "is_authenticated", False):
-        return rows.filter(
-            Q(state=Visibility.VISIBLE) | Q(author_id=viewer.pk, state__in=[Visibility.PENDING, Visibility.HIDDEN])
-        )
+    own = [Visibility.PENDING, Visibility.HIDDEN]
+    if (
+        getattr(viewer, "is_authenticated", False)
+        and Thread.objects.filter(author_id=viewer.pk, forum=forum, state__in=own).exists()
+    ):
+        return rows.filter(Q(state=Visibility.VISIBLE) | Q(author_id=viewer.pk, state__in=own))
+    # The common case, kept to one condition so the partial listing index serves it.
     return rows.filter(state=Visibility.VISIBLE)
 
 
@@ -244,7 +245,7 @@ def forum_page(*, viewer, forum: Forum, course, topic: Topic | None, filters: Li
         found = search.search(threads=rows, query=filters.q, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         ids = [hit.thread_id for hit in found.hits]
         titles = {hit.thread_id: (hit.title_html, hit.snippet_html) for hit in found.hits}
-        by_id = {t.pk: t for t in Thread.objects.filter(pk__in=ids).select_related("author", "topic")}
+        by_id = {t.pk: t for t in Thread.objects.filter(pk__in=ids).select_related("author", "topic").defer(*VECTORS)}
         threads = [by_id[pk] for pk in ids if pk in by_id]
         total = found.total
     else:
@@ -277,7 +278,7 @@ def forum_page(*, viewer, forum: Forum, course, topic: Topic | None, filters: Li
         if signed_in
         else set()
     )
-    structure = courses.course_structure(course_id=forum.course_id)
+    structure = structure_of(forum.course_id)
     items = [(item.item_id, f"Week {week.number} · {item.title}") for week in structure for item in week.items]
     item_title = next((title for item_id, title in items if item_id == filters.item), "")
     return ForumPage(
@@ -346,7 +347,7 @@ class ThreadPage:
 
 
 def thread_get(*, thread_id: int) -> Thread:
-    thread = Thread.objects.select_related("forum", "topic", "author").filter(pk=thread_id).first()
+    thread = Thread.objects.select_related("forum", "topic", "author").defer(*VECTORS).filter(pk=thread_id).first()
     if thread is None:
         raise Http404("No such thread.")
     return thread

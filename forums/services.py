@@ -10,6 +10,7 @@ import datetime
 import hashlib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
@@ -78,11 +79,28 @@ def _signature(structure: list[courses.WeekFacts]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def forum_ensure(*, course_id: int) -> Forum:
-    """The course's forum, created on first use, with its topics following the course structure (one
-    per week, one per graded assignment, and a general one): re-synced when the structure changed."""
-    forum = Forum.objects.filter(course_id=course_id).first()
+STRUCTURE_TTL_SECONDS = 60
+
+
+def structure_of(course_id: int, *, fresh: bool = False) -> list[courses.WeekFacts]:
+    """The course's weeks and items, cached for a minute: every forum page needs them (topics, filters)
+    and they change only when a content pack is imported."""
+    key = f"forums:structure:{course_id}"
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     structure = courses.course_structure(course_id=course_id)
+    cache.set(key, structure, STRUCTURE_TTL_SECONDS)
+    return structure
+
+
+def forum_ensure(*, course_id: int, fresh: bool = False) -> Forum:
+    """The course's forum, created on first use, with its topics following the course structure (one
+    per week, one per graded assignment, and a general one): re-synced when the structure changed
+    (noticed within STRUCTURE_TTL_SECONDS, or at once with fresh=True)."""
+    forum = Forum.objects.filter(course_id=course_id).first()
+    structure = structure_of(course_id, fresh=fresh)
     signature = _signature(structure)
     if forum is not None and forum.structure_signature == signature:
         return forum
@@ -279,7 +297,7 @@ def thread_create(
 def _week_number_of(item) -> int | None:
     if item is None:
         return None
-    for week in courses.course_structure(course_id=item.course.course_id):
+    for week in structure_of(item.course.course_id):
         if any(i.item_id == item.item_id for i in week.items):
             return week.number
     return None

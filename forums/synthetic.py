@@ -87,7 +87,7 @@ def _zipf_choice(rng: random.Random, words: list[str]) -> str:
 def _fill(rng: random.Random, template: str, week_count: int) -> str:
     a = _zipf_choice(rng, CONCEPTS)
     b = _zipf_choice(rng, CONCEPTS)
-    if rng.random() < 0.04:
+    if rng.random() < 0.004:  # each rare word ends up in about 0.2 % of threads
         b = rng.choice(RARE)
     text = template.format(a=a, A=a[:1].upper() + a[1:], b=b, p=rng.choice(PROBLEMS), w=rng.randint(1, week_count))
     return text

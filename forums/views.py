@@ -377,7 +377,7 @@ def dashboard(request, course_slug):
             week=int(week) if week.isdigit() else None,
             item=int(item) if item.isdigit() else None,
         ),
-        "structure": courses.course_structure(course_id=forum.course_id),
+        "structure": services.structure_of(forum.course_id),
         "week": week,
         "item": item,
         "topics": selectors.topics_with_counts(forum),
