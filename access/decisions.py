@@ -21,6 +21,7 @@ class Reason(enum.StrEnum):
     NOT_YOURS = "not_yours"  # someone else's work
     STAFF_ONLY = "staff_only"
     ROLE_REQUIRED = "role_required"  # staff, mentors or peer reviewers only
+    NOT_COMPLETED = "not_completed"  # something kept for completed courses (the course download)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -165,6 +165,17 @@ def can_track_progress(user, item) -> Decision:
     return can_view_item(user, item)
 
 
+def can_download_course_archive(user, *, course_id: int) -> Decision:
+    """The course to keep (readings, transcripts, notebooks, one's own submissions and feedback): for
+    every course the learner completed, forever, whatever happened to their subscription."""
+    facts = _facts(user)
+    if facts.state is AccessState.ANONYMOUS:
+        return deny(Reason.SIGN_IN, "Log in to download your courses.")
+    if facts.state is AccessState.STAFF or course_id in facts.completed_course_ids:
+        return ALLOW
+    return deny(Reason.NOT_COMPLETED, "Complete the course to download it: it is yours to keep from then on.")
+
+
 def can_view_interview(user) -> Decision:
     """Heroes of Deep Learning: every signed-in learner."""
     if not getattr(user, "is_authenticated", False):

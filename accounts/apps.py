@@ -4,7 +4,8 @@ from django.db.models.signals import post_migrate
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # allauth's app is also called "Accounts" in the admin: ours holds the users and their roles.
+    verbose_name = "Users and roles"
 
     def ready(self):
         from .sites import site_sync_after_migrate

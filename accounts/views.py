@@ -13,4 +13,4 @@ def profile(request):
         services.user_update_profile(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, "form_attrs": {"form": form}})

@@ -64,3 +64,21 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None
+
+
+class CertificateNameChange(models.Model):
+    """A certificate re-issued with the learner's corrected name: same verification id, change on record."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="name_changes")
+    old_name = models.CharField(max_length=200)
+    new_name = models.CharField(max_length=200)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.public_id}: {self.old_name} → {self.new_name}"

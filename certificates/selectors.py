@@ -20,6 +20,24 @@ def certificates_of(*, user) -> list[Certificate]:
     return list(Certificate.objects.filter(user=user).select_related("course", "specialization"))
 
 
+@dataclasses.dataclass(frozen=True)
+class NameStatus:
+    """Whether the learner's certificates carry the name in their profile, for the prompt to fix them."""
+
+    has_name: bool  # a full name is set in the profile (else certificates print the e-mail's local part)
+    current: str  # what a certificate issued now would print
+    outdated: list[Certificate]  # valid certificates printed with another name
+
+    @property
+    def needs_attention(self) -> bool:
+        return not self.has_name or bool(self.outdated)
+
+
+def name_status(*, user, certificates: list[Certificate], current_name: str) -> NameStatus:
+    outdated = [c for c in certificates if c.is_valid and c.learner_name != current_name]
+    return NameStatus(has_name=bool(getattr(user, "name", "").strip()), current=current_name, outdated=outdated)
+
+
 def verification_url(certificate: Certificate) -> str:
     return settings.SITE_URL.rstrip("/") + certificate.get_absolute_url()
 

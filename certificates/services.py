@@ -15,7 +15,7 @@ from access import api as access
 from accounts import api as accounts
 from courses import api as courses
 
-from .models import Certificate, CertificateKind
+from .models import Certificate, CertificateKind, CertificateNameChange
 from .selectors import verification_url
 
 
@@ -90,6 +90,32 @@ def _create(*, user, kind, course_id, specialization_id, title, completed_at, no
             {"course_id": course_id} if kind == CertificateKind.COURSE else {"specialization_id": specialization_id}
         )
         return Certificate.objects.get(user=user, kind=kind, **lookup)
+
+
+def certificate_reissue_with_current_name(
+    *, certificate: Certificate, user, now: datetime.datetime | None = None
+) -> Certificate:
+    """Re-issue a certificate with the learner's current name (after they corrected it in their profile).
+    It keeps its verification id, so links and printed QR codes still work; the change is recorded and
+    the verification page says the certificate was re-issued with an updated name."""
+    if certificate.user_id != user.pk:
+        raise CertificateError("Only the certificate's owner can re-issue it with their name.")
+    if certificate.revoked_at is not None:
+        raise CertificateError("A revoked certificate cannot be re-issued.")
+    new_name = accounts.certificate_name(user)
+    if not getattr(user, "name", "").strip():
+        raise CertificateError("Add your full name in your profile first.")
+    if new_name == certificate.learner_name:
+        raise CertificateError("This certificate already shows your current name.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        CertificateNameChange.objects.create(
+            certificate=locked, old_name=locked.learner_name, new_name=new_name, changed_at=now, changed_by=user
+        )
+        locked.learner_name = new_name
+        locked.save(update_fields=["learner_name"])
+    return locked
 
 
 def certificate_revoke(

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<str:public_id>/pdf/", views.pdf, name="pdf"),
     path("<str:public_id>/share.png", views.share_image, name="share_image"),
     path("<str:public_id>/revoke/", views.revoke, name="revoke"),
+    path("<str:public_id>/reissue/", views.reissue, name="reissue"),
 ]

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from access import api as access
+from accounts import api as accounts
 
 from . import selectors, services
 
@@ -20,6 +21,8 @@ def verify(request, public_id):
         "share": selectors.share_links(certificate=certificate),
         "is_owner": request.user.is_authenticated and request.user.pk == certificate.user_id,
         "can_revoke": bool(access.can_revoke_certificate(request.user)),
+        "name_changes": list(certificate.name_changes.all()),
+        "current_name": accounts.certificate_name(request.user) if request.user.is_authenticated else "",
     }
     return render(request, "certificates/verify.html", context)
 
@@ -40,7 +43,27 @@ def pdf(request, public_id):
 
 @login_required
 def mine(request):
-    return render(request, "certificates/mine.html", {"certificates": selectors.certificates_of(user=request.user)})
+    certificates = selectors.certificates_of(user=request.user)
+    status = selectors.name_status(
+        user=request.user, certificates=certificates, current_name=accounts.certificate_name(request.user)
+    )
+    return render(request, "certificates/mine.html", {"certificates": certificates, "name_status": status})
+
+
+@login_required
+@require_POST
+def reissue(request, public_id):
+    """The owner re-issues a certificate with the name now in their profile (same verification id)."""
+    certificate = selectors.certificate_get(public_id=public_id)
+    if certificate.user_id != request.user.pk:
+        raise PermissionDenied("Only the certificate's owner can re-issue it.")
+    try:
+        services.certificate_reissue_with_current_name(certificate=certificate, user=request.user)
+    except services.CertificateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Re-issued with your current name. Its verification link has not changed.")
+    return redirect(certificate)
 
 
 @login_required

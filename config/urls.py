@@ -1,10 +1,24 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+
+class FaviconRedirect(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page says. Resolved per request: with the manifest
+    storage of production, static() needs collectstatic's manifest, which importing URLs must not."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("img/favicon.ico")
+
 
 admin.site.site_header = "Deep Learning — administration"
 admin.site.site_title = "Deep Learning admin"
 
 urlpatterns = [
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
@@ -13,5 +27,6 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
     path("forums/", include("forums.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("courseware.urls")),
 ]

@@ -20,7 +20,10 @@ from django.utils import timezone
 
 from .media import captions_to_vtt
 from .models import Course, CourseCompletion, Item, ItemKind, Specialization, Week
-from .pack import SLUG_RE
+from .packs.bounded_yaml import LineDict, LineList, YamlError
+from .packs.bounded_yaml import loads as yaml_loads
+from .packs.bounded_yaml import plain as yaml_plain
+from .packs.format import SLUG_RE
 from .registry import (
     PackHandler,
     item_panels,
@@ -31,9 +34,10 @@ from .registry import (
     register_passed_checker,
     register_question_validator,
 )
-from .rendering import render_markdown
+from .rendering import focusable_code, render_markdown
 from .selectors import (
     CourseCard,
+    CourseMaterial,
     CourseOutline,
     CourseProgress,
     ItemPage,
@@ -41,6 +45,7 @@ from .selectors import (
     WeekRow,
     catalog,
     course_get,
+    course_material,
     course_outline,
     course_syllabus,
     interview_get,
@@ -241,45 +246,42 @@ def graded_result_changed(*, user_id: int, item_id: int, detail: str = "", at: d
 
 
 __all__ = [
-    # for importers of graded work and the pack handlers of other apps
     "SLUG_RE",
-    # facts
     "CompletionFacts",
-    # pages (the courseware app)
     "CourseCard",
     "CourseFacts",
+    "CourseMaterial",
     "CourseOutline",
     "CourseProgress",
     "ItemFacts",
     "ItemKind",
     "ItemPage",
     "ItemRow",
-    # plug-in points for the apps that own graded kinds
+    "LineDict",
+    "LineList",
     "PackHandler",
-    # learner writes
     "ProgressError",
     "SpecializationFacts",
     "WeekFacts",
     "WeekRow",
-    # rendering and media
+    "YamlError",
     "captions_to_vtt",
     "catalog",
     "completed_course_ids",
     "completion_of",
     "completions_all",
     "completions_of",
-    # signals, sent once after the completion commits: course_completed (sender=Course; user,
-    # completion) and specialization_completed (sender=Specialization; user, completed_at)
     "course_completed",
     "course_facts",
     "course_get",
+    "course_material",
     "course_notify_request",
     "course_outline",
     "course_structure",
     "course_syllabus",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
-    # consequences of a graded result
+    "focusable_code",
     "graded_result_changed",
     "interview_get",
     "interviews_list",
@@ -306,4 +308,6 @@ __all__ = [
     "specialization_facts",
     "specialization_get",
     "specialization_progress",
+    "yaml_loads",
+    "yaml_plain",
 ]

@@ -21,6 +21,11 @@ class Specialization(models.Model):
         return reverse("courses:specialization", args=[self.slug])
 
 
+class CompletionRule(models.TextChoices):
+    GRADED = "graded", "Every graded item passed"
+    ALL_ITEMS = "all", "Every item completed (graded items passed, lectures watched, readings read)"
+
+
 class Course(models.Model):
     specialization = models.ForeignKey(Specialization, on_delete=models.PROTECT, related_name="courses")
     slug = models.SlugField(unique=True)
@@ -32,6 +37,12 @@ class Course(models.Model):
     estimated_hours = models.PositiveIntegerField(null=True, blank=True)
     release_date = models.DateField(
         null=True, blank=True, help_text="Before this date the course shows as 'coming soon'. Empty: not scheduled."
+    )
+    completion_rule = models.CharField(
+        max_length=10,
+        choices=CompletionRule.choices,
+        default=CompletionRule.GRADED,
+        help_text="When the course counts as completed (and its certificate is issued).",
     )
 
     class Meta:
@@ -57,6 +68,7 @@ class CourseNotifyRequest(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "notify-me request"
         constraints = [models.UniqueConstraint(fields=["course", "user"], name="one_notify_request_per_course")]
 
     def __str__(self) -> str:
@@ -213,6 +225,8 @@ class ItemProgress(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "item progress"
+        verbose_name_plural = "item progress"
         constraints = [models.UniqueConstraint(fields=["user", "item"], name="one_progress_per_item")]
 
     def __str__(self) -> str:

@@ -68,4 +68,10 @@ def render_markdown(text: str, *, heading_offset: int = 0) -> str:
     html = bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols={"http", "https", "mailto"})
     for key, value in placeholders.items():
         html = html.replace(f"<p>{key}</p>", value).replace(key, value)
-    return demote_headings(html, heading_offset)
+    return demote_headings(focusable_code(html), heading_offset)
+
+
+def focusable_code(html: str) -> str:
+    """Code blocks scroll sideways rather than widen the page: keyboard users must be able to reach
+    them to scroll (WCAG 2.1.1), so each one is a tab stop."""
+    return html.replace("<pre>", '<pre tabindex="0">')

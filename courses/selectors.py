@@ -16,7 +16,9 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils import timezone
 
+from . import registry
 from .models import (
+    CompletionRule,
     Course,
     CourseCompletion,
     CourseNotifyRequest,
@@ -155,13 +157,34 @@ def course_syllabus(*, user, course: Course, can_view: CanView) -> list[WeekRow]
 
 @dataclasses.dataclass
 class CourseOutline:
-    """The course page: the syllabus with the learner's progress and deadlines, and what to do next."""
+    """The course page: the syllabus with the learner's progress and deadlines, and what to do next.
+
+    Two measures, because they answer two questions: `graded_passed`/`graded_total` decide completion
+    (the course's rule, see courses.services.course_completion_evaluate), `percent` is how much of the
+    material the learner has gone through."""
 
     course: Course
     weeks: list[WeekRow]
     released: bool
     completion: CourseCompletion | None
     notify_requested: bool
+    graded_kinds: frozenset[str] = frozenset()
+
+    @property
+    def _graded_rows(self) -> list[ItemRow]:
+        return [row for week in self.weeks for row in week.items if row.item.kind in self.graded_kinds]
+
+    @property
+    def graded_total(self) -> int:
+        return len(self._graded_rows)
+
+    @property
+    def graded_passed(self) -> int:
+        return sum(row.complete for row in self._graded_rows)
+
+    @property
+    def requires_all_items(self) -> bool:
+        return self.course.completion_rule == CompletionRule.ALL_ITEMS
 
     @property
     def done(self) -> int:
@@ -197,6 +220,7 @@ def course_outline(*, user, course: Course, can_view: CanView, now: datetime.dat
         released=course.is_released(),
         completion=course_completion_get(user=user, course=course),
         notify_requested=notify_requested(user=user, course=course),
+        graded_kinds=frozenset(registry.graded_kinds()),
     )
 
 
@@ -309,6 +333,15 @@ class CourseProgress:
     course: Course
     released: bool
     weeks: list[WeekRow]
+    graded_kinds: frozenset[str] = frozenset()
+
+    @property
+    def graded_total(self) -> int:
+        return sum(1 for week in self.weeks for row in week.items if row.item.kind in self.graded_kinds)
+
+    @property
+    def graded_passed(self) -> int:
+        return sum(row.complete for week in self.weeks for row in week.items if row.item.kind in self.graded_kinds)
 
     @property
     def done(self) -> int:
@@ -346,8 +379,14 @@ def learner_progress(*, user, specialization: Specialization, can_view: CanView)
     weeks_by_course: dict[int, list[WeekRow]] = defaultdict(list)
     for week in weeks:
         weeks_by_course[week.course_id].append(WeekRow(week=week, items=items_by_week.get(week.pk, [])))
+    graded = frozenset(registry.graded_kinds())
     return [
-        CourseProgress(course=course, released=course.is_released(today), weeks=weeks_by_course.get(course.pk, []))
+        CourseProgress(
+            course=course,
+            released=course.is_released(today),
+            weeks=weeks_by_course.get(course.pk, []),
+            graded_kinds=graded,
+        )
         for course in courses
     ]
 
@@ -420,3 +459,65 @@ def course_completion_get(*, user, course: Course):
     if not user.is_authenticated:
         return None
     return CourseCompletion.objects.filter(user=user, course=course).first()
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemMaterial:
+    item_id: int
+    slug: str
+    title: str
+    kind: str
+    reading: str = ""  # a reading's Markdown
+    captions: tuple = ()  # a lecture's cues: ({start, end, text}, ...)
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekMaterial:
+    number: int
+    title: str
+    items: tuple[ItemMaterial, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CourseMaterial:
+    """A course's own text, for a learner to keep: readings, lecture transcripts, the item list (two queries)."""
+
+    course_id: int
+    slug: str
+    title: str
+    specialization_title: str
+    weeks: tuple[WeekMaterial, ...]
+
+
+def course_material(*, course_id: int) -> CourseMaterial:
+    course = Course.objects.select_related("specialization").filter(pk=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    items = (
+        Item.objects.filter(course=course)
+        .select_related("week", "lecture", "reading")
+        .order_by("week__number", "order", "id")
+    )
+    by_week: dict[int, list[ItemMaterial]] = defaultdict(list)
+    titles: dict[int, str] = {}
+    for item in items:
+        titles[item.week.number] = item.week.title
+        lecture = getattr(item, "lecture", None) if item.kind == ItemKind.LECTURE else None
+        reading = getattr(item, "reading", None) if item.kind == ItemKind.READING else None
+        by_week[item.week.number].append(
+            ItemMaterial(
+                item_id=item.pk,
+                slug=item.slug,
+                title=item.title,
+                kind=item.kind,
+                reading=reading.body if reading else "",
+                captions=tuple(lecture.captions or ()) if lecture else (),
+            )
+        )
+    return CourseMaterial(
+        course_id=course.pk,
+        slug=course.slug,
+        title=course.title,
+        specialization_title=course.specialization.title,
+        weeks=tuple(WeekMaterial(number=n, title=titles[n], items=tuple(by_week[n])) for n in sorted(by_week)),
+    )

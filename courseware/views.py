@@ -16,6 +16,7 @@ from access import api as access
 from billing import api as billing
 from courses import api as courses
 
+from . import selectors, services
 from .http import protected_file_response
 
 
@@ -69,8 +70,44 @@ def course(request, slug):
         "outline": courses.course_outline(user=request.user, course=course, can_view=_can_view(request.user)),
         "interviews": course.interviews.all(),
         "offer": _offer(request.user),
+        "can_keep": access.can_download_course_archive(request.user, course_id=course.pk),
+        "archive": selectors.archive_latest(user=request.user, course_id=course.pk),
     }
     return render(request, "courseware/course.html", context)
+
+
+@login_required
+@require_POST
+def archive_request(request, slug):
+    """Build the learner's zip of a completed course (a task; the next page shows its progress)."""
+    course = courses.course_get(slug=slug)
+    try:
+        archive = services.archive_request(user=request.user, course=course)
+    except access.AccessDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(course)
+    return redirect("courses:archive", archive_id=archive.pk)
+
+
+@login_required
+def archive_status(request, archive_id):
+    """The archive being built (polled with htmx until it is ready), then its download link."""
+    archive = selectors.archive_for_owner(user=request.user, archive_id=archive_id)
+    template = "courseware/_archive_status.html" if request.htmx else "courseware/archive.html"
+    return render(request, template, {"archive": archive, "course": archive.course})
+
+
+@login_required
+def archive_download(request, archive_id):
+    archive = selectors.archive_for_owner(user=request.user, archive_id=archive_id)
+    decision = access.can_download_course_archive(request.user, course_id=archive.course_id)
+    if not decision:
+        return HttpResponseForbidden(decision.message)
+    if archive.status != archive.Status.READY or not (Path(settings.MEDIA_ROOT) / archive.file).is_file():
+        raise Http404("This download is not ready. Ask for it again from the course page.")
+    response = protected_file_response(request, Path(settings.MEDIA_ROOT) / archive.file, media_relative=archive.file)
+    response["Content-Disposition"] = f'attachment; filename="{archive.course.slug}.zip"'
+    return response
 
 
 @login_required

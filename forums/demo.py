@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -22,10 +21,13 @@ class DemoError(ValueError):
 
 
 def load(path: Path) -> dict:
+    """The file's data, through the bounded YAML reader every pack file goes through."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = courses.yaml_plain(courses.yaml_loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
         raise DemoError(f"{path}: {exc}") from None
+    except courses.YamlError as exc:
+        raise DemoError(f"{path}, line {exc.line}: {exc}") from None
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("members"), dict)

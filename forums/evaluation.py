@@ -13,7 +13,6 @@ import datetime
 import random
 from pathlib import Path
 
-import yaml
 from django.utils import timezone
 
 from courses import api as courses
@@ -44,7 +43,7 @@ class Recall:
 
 
 def load_pairs(path: Path = PAIRS) -> list[Pair]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = courses.yaml_plain(courses.yaml_loads(path.read_text(encoding="utf-8")))
     return [
         Pair(
             course_slug=slug,

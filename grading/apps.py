@@ -8,8 +8,8 @@ class GradingConfig(AppConfig):
     def ready(self) -> None:
         from courses import api as courses
 
-        from . import packs, selectors, views
+        from . import pack, selectors, views
 
         courses.register_item_view("assignment", views.assignment_item)
-        courses.register_pack_handler("assignment", packs.handler)
+        courses.register_pack_handler("assignment", pack.handler)
         courses.register_passed_checker("assignment", selectors.passed_assignment_item_ids)

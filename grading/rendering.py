@@ -9,7 +9,7 @@ from django.core.cache import cache
 from nbconvert.filters.ansi import ansi2html
 from nbconvert.filters.highlight import Highlight2HTML
 
-from courses.api import render_markdown
+from courses.api import focusable_code, render_markdown
 
 from .spec import cell_role, cell_source
 
@@ -34,7 +34,7 @@ def render_cells(notebook: dict, *, include_outputs: bool = False) -> list[dict]
                 {
                     "index": index,
                     "kind": "code",
-                    "html": _highlight(source, metadata={}) if source.strip() else "",
+                    "html": focusable_code(_highlight(source, metadata={})) if source.strip() else "",
                     "source": source,
                     "role": cell_role(cell),
                     "outputs": outputs,

@@ -42,7 +42,7 @@ MAX_OPTIONS = 12
 
 
 def _line(node, key=None):
-    """The line of `key` in a mapping loaded by courses.pack (or of the node itself), else None."""
+    """The line of `key` in a mapping loaded by courses.packs (or of the node itself), else None."""
     if key is not None and hasattr(node, "line_of"):
         return node.line_of(key)
     return getattr(node, "line", None)

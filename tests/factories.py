@@ -191,3 +191,21 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     title = factory.SelfAttribute("course.title")
     completed_at = factory.LazyFunction(lambda: datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC))
     issued_at = factory.LazyFunction(lambda: datetime.datetime(2026, 3, 2, 10, 1, tzinfo=datetime.UTC))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """An in-site notification row as notify() writes it (for volume: lists, the bell). Tests of notify()
+    itself go through notifications.api."""
+
+    class Meta:
+        model = "notifications.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "demo.event"
+    event_key = factory.Sequence(lambda n: f"demo.event:{n}")
+    title = factory.Sequence(lambda n: f"Something happened ({n})")
+    url = "/courses/"
+    created_at = factory.Sequence(
+        lambda n: datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC) + datetime.timedelta(minutes=n)
+    )
+    email = "none"

@@ -6,10 +6,14 @@ from urllib.parse import urlsplit
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state of the embedded default: SQLite, broker folders, media
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Local state of the embedded default: SQLite, broker folders, media, submissions. Importing settings
+# creates none of it: `make setup` makes this folder, Celery its broker folders (config/celery.py),
+# collectstatic STATIC_ROOT, the storages their own subfolders.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
     "access",
     "billing",
     "courses",
+    "notifications",
     "accounts",
 ]
 
@@ -77,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courses.context_processors.site",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -110,6 +116,8 @@ LOGIN_REDIRECT_URL = "courses:catalog"
 # django-allauth: e-mail log-in, mandatory verification, rate-limited attempts.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The full name is asked at sign-up (it is printed on certificates): accounts.forms.SignupForm.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
@@ -149,8 +157,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request when it is missing
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))  # made by collectstatic
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -167,9 +174,9 @@ MEDIA_X_ACCEL_PREFIX = env("MEDIA_X_ACCEL_PREFIX", default="/protected-media/")
 # CELERY_BROKER_URL=redis://127.0.0.1:6379/0 switches to Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folders are made when the Celery app is configured (config/celery.py), in whichever process
+    # sends or receives: kombu's filesystem transport expects them to exist.
     _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
@@ -215,6 +222,14 @@ SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)
 # A lecture counts as watched when this share of it has been played.
 LECTURE_COMPLETE_FRACTION = 0.9
 
+# Notifications: e-mails go out through an outbox (notifications/docs/decisions/0001-outbox.md). A claimed
+# e-mail not finished within the lease is sent again; after this many attempts it is marked failed (admin).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+# A slow mail server must not hold a claimed batch past its lease (Django's default is no timeout).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
 # Quizzes: answers sent this many seconds after a time limit are still accepted (network latency).
 QUIZ_SUBMIT_GRACE_SECONDS = env.int("QUIZ_SUBMIT_GRACE_SECONDS", default=15)
 
@@ -242,6 +257,17 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
     "billing-reconcile-nightly": {
         "task": "billing.tasks.reconcile_subscriptions",
         "schedule": crontab(hour=3, minute=17),  # nightly, UTC
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # The outbox sweep: e-mails whose queued task was lost, due retries, abandoned leases.
+    "notifications-deliver-pending": {
+        "task": "notifications.tasks.deliver_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a backlog of sweeps while workers are down is useless
+    },
+    "notifications-daily-digest": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),  # daily, UTC
         "options": {"expires": 6 * 60 * 60},
     },
 }

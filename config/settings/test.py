@@ -19,6 +19,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Nothing is collected in tests (the live server serves static files from the finders), so WhiteNoise
+# gets no STATIC_ROOT to index, rather than warn about a folder nobody made.
+STATIC_ROOT = None
 # Tests raise rate limits they do not test, so parallel workers do not trip over each other.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key"}
 

@@ -21,8 +21,7 @@ import ast
 import re
 from pathlib import Path
 
-import yaml
-
+from courses.api import YamlError, yaml_loads, yaml_plain
 from grading.spec import AssignmentBundle, TestSpec
 
 from .common import (
@@ -112,13 +111,12 @@ class _Importer:
         return self.keys.generated()
 
     def yaml_mapping(self, text: str, what: str) -> dict:
+        """A YAML block of a cell (the text after its marker line), read with the bounded loader."""
         try:
-            data = yaml.safe_load(text) if text.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise self.error(
-                f"invalid YAML in {what}: {getattr(exc, 'problem', exc)}", mark.line + 2 if mark else None
-            ) from exc
+            data = yaml_plain(yaml_loads(text)) if text.strip() else {}
+        except YamlError as exc:
+            message = f"invalid YAML in {what}: {exc.problem}" if exc.syntax else f"{what}: {exc.problem}"
+            raise self.error(message, exc.line + 1 if exc.line else None) from exc  # + the marker line
         if not isinstance(data, dict):
             raise self.error(f"{what} must be a YAML mapping")
         return data

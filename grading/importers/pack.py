@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from courses.api import LineDict, LineList, YamlError, yaml_loads, yaml_plain
 from grading.spec import AssignmentBundle, SpecError, TestSpec, cell_key
 
 from .common import KEY_RE, BundleError, read_notebook
@@ -71,47 +72,32 @@ class _Manifest:
         self.path = folder / MANIFEST
         if not self.path.is_file():
             raise BundleError(self.path, "missing: an assignment folder needs assignment.yaml")
-        raw = self.path.read_bytes()
+        with self.path.open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
         if len(raw) > MAX_MANIFEST_BYTES:
             raise BundleError(self.path, "larger than 2 MB")
         try:
-            text = raw.decode("utf-8")
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
+            self.tree = yaml_loads(raw.decode("utf-8"))  # bounded: depth, size, alias expansion
         except UnicodeDecodeError as exc:
             raise BundleError(self.path, "not UTF-8 text") from exc
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise BundleError(
-                self.path, f"invalid YAML: {getattr(exc, 'problem', None) or exc}", line=mark.line + 1 if mark else None
-            ) from exc
-        if not isinstance(self.data, dict):
+        except YamlError as exc:
+            raise BundleError(self.path, exc.message, line=exc.line or None) from exc
+        if not isinstance(self.tree, dict):
             raise BundleError(self.path, "must be a YAML mapping")
-        self.node = node
-
-    @staticmethod
-    def _child(node, key):
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    return key_node, value_node
-        return None, None
+        self.data = yaml_plain(self.tree)
 
     def line(self, key: str | None = None, index: int | None = None, field: str | None = None) -> int | None:
-        node = self.node
         if key is None:
-            return node.start_mark.line + 1 if node else None
-        key_node, node = self._child(node, key)
-        if key_node is None:
+            return self.tree.line
+        if key not in self.tree.key_lines:
             return None
-        line = key_node.start_mark.line + 1
-        if index is not None and isinstance(node, yaml.SequenceNode) and index < len(node.value):
-            node = node.value[index]
-            line = node.start_mark.line + 1
-            if field is not None:
-                field_node, _ = self._child(node, field)
-                if field_node is not None:
-                    line = field_node.start_mark.line + 1
+        line = self.tree.key_lines[key]
+        value = self.tree[key]
+        if index is not None and isinstance(value, LineList) and index < len(value):
+            line = value.line_of(index)
+            item = value[index]
+            if field is not None and isinstance(item, LineDict) and field in item.key_lines:
+                line = item.key_lines[field]
         return line
 
     def error(self, message: str, key: str | None = None, index: int | None = None, field: str | None = None):

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# `make run`'s last step: a Celery worker beside the development server. Ctrl-C stops both.
+# `make run`'s last step: a Celery worker and beat beside the development server. Ctrl-C stops them all.
+# PORT (default 8000) is where the site listens; the webhook URL and the printed links follow it.
 set -euo pipefail
+PORT="${PORT:-8000}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 mkdir -p var/log
+if (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null; then
+  echo "Port ${PORT} is already in use (another 'make run'?). Serve elsewhere with: make run PORT=$((PORT + 1))" >&2
+  exit 1
+fi
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -31,7 +38,7 @@ elif [[ -z "${STRIPE_API_BASE:-}" || "${STRIPE_API_BASE}" =~ ^http://(127\.0\.0\
     for _ in $(seq 50); do curl -fs "${STRIPE_API_BASE}/js.stripe.com/v3/" >/dev/null 2>&1 && break; sleep 0.2; done
     echo "localstripe started on ${STRIPE_API_BASE} (pid ${pids[-1]}, log var/log/localstripe.log)."
   fi
-  .venv/bin/python manage.py billing_setup --webhook-url "http://127.0.0.1:8000/billing/stripe/webhook/"
+  .venv/bin/python manage.py billing_setup --webhook-url "http://127.0.0.1:${PORT}/billing/stripe/webhook/"
   echo "Billing: test card 4242 4242 4242 4242 on the local card page; e-mails print in this terminal."
 fi
 
@@ -44,6 +51,10 @@ echo "Celery worker started (pid ${pids[-1]}, log var/log/worker.log)."
 setsid .venv/bin/celery -A config beat --schedule var/celerybeat-schedule --loglevel INFO >var/log/beat.log 2>&1 &
 pids+=($!)
 echo "Celery beat started (pid ${pids[-1]}, log var/log/beat.log)."
+# Every e-mail (sign-up, billing, notifications delivered by the worker) is shown here as it is sent.
+touch var/log/mail.log
+tail -n 0 -F var/log/mail.log 2>/dev/null | sed -u 's/^/  mail │ /' &
+pids+=($!)
 echo
-echo "Serving on http://127.0.0.1:8000  (Ctrl-C to stop)"
-.venv/bin/python manage.py runserver 127.0.0.1:8000
+echo "Serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop; e-mails appear below as they are sent)"
+.venv/bin/python manage.py runserver "127.0.0.1:${PORT}"

@@ -16,10 +16,16 @@ pytestmark = pytest.mark.django_db
 def test_sign_up_requires_email_verification_then_logs_in(client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "New.Person@Example.com", "password1": "a-long-secret-phrase", "password2": "a-long-secret-phrase"},
+        {
+            "name": "New  Person",
+            "email": "New.Person@Example.com",
+            "password1": "a-long-secret-phrase",
+            "password2": "a-long-secret-phrase",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="new.person@example.com")
+    assert user.name == "New Person"  # asked at sign-up, spaces normalised: it goes on certificates
     assert not user.emailaddress_set.get().verified
     # Not logged in yet: the profile page sends them to log in.
     assert client.get(reverse("accounts:profile")).status_code == 302

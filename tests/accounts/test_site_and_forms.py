@@ -55,7 +55,12 @@ def test_the_verification_email_names_the_site_not_example_com(client):
     Site.objects.clear_cache()
     client.post(
         reverse("account_signup"),
-        {"email": "ada@learners.test", "password1": "a-long-secret-phrase", "password2": "a-long-secret-phrase"},
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@learners.test",
+            "password1": "a-long-secret-phrase",
+            "password2": "a-long-secret-phrase",
+        },
     )
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -68,7 +73,7 @@ def test_the_verification_email_names_the_site_not_example_com(client):
 
 
 def _signup_page(client, **data) -> str:
-    form = {"email": "ada@learners.test", "password1": "12345", "password2": "12345"} | data
+    form = {"name": "Ada Lovelace", "email": "ada@learners.test", "password1": "12345", "password2": "12345"} | data
     response = client.post(reverse("account_signup"), form)
     assert response.status_code == 200
     return response.content.decode()

@@ -149,3 +149,54 @@ def test_progress_page_shows_the_whole_specialization(client):
     page = client.get(reverse("courses:progress")).content.decode()
     assert "1 of 2 items · 1 of 2 courses completed" in page
     assert "✓ Course completed" in page
+
+
+def test_a_course_that_asks_for_every_item_completes_with_its_last_reading(checkers):
+    course, (quiz, reading) = _course_with("quiz", "reading")
+    course.completion_rule = "all"
+    course.save()
+    learner = UserFactory()
+    checkers.add(quiz.pk)
+    services.item_progress_mark_passed(user=learner, item=quiz, now=T0)
+    assert services.course_completion_evaluate(user=learner, course=course, now=T0) is None  # the reading is open
+    services.item_mark_complete(user=learner, item=reading, now=T0 + datetime.timedelta(hours=1))
+    completion = CourseCompletion.objects.get(user=learner, course=course)
+    assert completion.completed_at == T0 + datetime.timedelta(hours=1)
+
+
+def test_course_page_says_graded_items_passed_apart_from_material_viewed(client, checkers):
+    course, (quiz, *_readings) = _course_with("quiz", "reading", "reading", "reading")
+    from tests.factories import SubscriptionFactory
+
+    learner = SubscriptionFactory().user
+    checkers.add(quiz.pk)
+    services.item_progress_mark_passed(user=learner, item=quiz, now=T0)
+    services.course_completion_evaluate(user=learner, course=course, now=T0)
+    client.force_login(learner)
+    page = client.get(course.get_absolute_url()).content.decode()
+    assert "every graded item passed" in page
+    assert "Graded items passed 1/1" in page and "Material viewed 25 %" in page
+    progress = client.get(reverse("courses:progress")).content.decode()
+    assert "✓ Course completed: graded items passed 1/1" in progress and "material viewed 25 %" in progress
+
+
+def test_the_completion_rule_travels_in_the_pack_and_a_bad_one_is_refused_with_its_line(demo_pack_copy, tmp_path):
+    from courses.models import Course
+    from courses.packs import PackError, load_pack, pack_apply, pack_export
+
+    course_yaml = demo_pack_copy / "courses" / "structuring-machine-learning-projects" / "course.yaml"
+    text = course_yaml.read_text()
+    course_yaml.write_text(text.replace("title:", "completion: everything\ntitle:", 1))
+    with pytest.raises(PackError) as error:
+        load_pack(demo_pack_copy)
+    expected = "course.yaml:2: 'completion' must be one of graded, all"
+    assert any(expected in e for e in error.value.errors), error.value.errors
+
+    course_yaml.write_text(text.replace("title:", "completion: all\ntitle:", 1))
+    pack_apply(pack=load_pack(demo_pack_copy))
+    course = Course.objects.get(slug="structuring-machine-learning-projects")
+    assert course.completion_rule == "all"
+    pack_export(specialization=course.specialization, out=tmp_path / "out")
+    exported = (tmp_path / "out" / "courses" / course.slug / "course.yaml").read_text()
+    assert "completion: all" in exported
+    assert load_pack(tmp_path / "out").courses[2].completion == "all"

@@ -6,9 +6,8 @@ import textwrap
 import pytest
 from django.core.management import CommandError, call_command
 
-from courses import services
 from courses.models import Course, Item, ItemProgress, Lecture, Reading, Specialization
-from courses.pack import PackError, load_pack
+from courses.packs import PackError, load_pack, pack_apply
 from tests.conftest import DEMO_PACK
 from tests.factories import UserFactory
 
@@ -42,18 +41,18 @@ def test_demo_pack_is_valid_and_complete():
 @pytest.mark.django_db
 def test_import_creates_everything_and_reimport_changes_nothing():
     pack = load_pack(DEMO_PACK)
-    first = services.pack_apply(pack=pack)
+    first = pack_apply(pack=pack)
     assert first.created and not first.updated
     assert Course.objects.count() == 5
     assert Item.objects.count() == pack.item_count()
     assert Lecture.objects.filter(papers__isnull=False).exists()
-    second = services.pack_apply(pack=load_pack(DEMO_PACK))
+    second = pack_apply(pack=load_pack(DEMO_PACK))
     assert (second.created, second.updated, second.removed) == ([], [], [])
 
 
 @pytest.mark.django_db
 def test_reimport_updates_in_place_and_keeps_learner_progress(demo_pack_copy):
-    services.pack_apply(pack=load_pack(demo_pack_copy))
+    pack_apply(pack=load_pack(demo_pack_copy))
     learner = UserFactory()
     item = Item.objects.get(course__slug="neural-networks-and-deep-learning", slug="what-is-a-neural-network")
     ItemProgress.objects.create(user=learner, item=item, watched_fraction=0.95, position_seconds=3)
@@ -62,7 +61,7 @@ def test_reimport_updates_in_place_and_keeps_learner_progress(demo_pack_copy):
         course_yaml.read_text().replace('"What is a Neural Network?"', '"What Is a Neural Network, Really?"')
     )
 
-    report = services.pack_apply(pack=load_pack(demo_pack_copy))
+    report = pack_apply(pack=load_pack(demo_pack_copy))
 
     item.refresh_from_db()
     assert item.title == "What Is a Neural Network, Really?"
@@ -72,7 +71,7 @@ def test_reimport_updates_in_place_and_keeps_learner_progress(demo_pack_copy):
 
 @pytest.mark.django_db
 def test_every_error_is_reported_with_file_and_line_and_nothing_changes(demo_pack_copy):
-    services.pack_apply(pack=load_pack(DEMO_PACK))
+    pack_apply(pack=load_pack(DEMO_PACK))
     before = list(Item.objects.values_list("pk", "title"))
     course_dir = demo_pack_copy / "courses" / "sequence-models"
     (course_dir / "course.yaml").write_text(
@@ -156,14 +155,14 @@ def test_dry_run_writes_nothing(capsys):
 @pytest.mark.django_db
 def test_round_trip_is_lossless(tmp_path):
     original = load_pack(DEMO_PACK)
-    services.pack_apply(pack=original)
+    pack_apply(pack=original)
     out = tmp_path / "exported"
     call_command("export_pack", str(out))
 
     exported = load_pack(out)
     assert _normalised(exported) == _normalised(original)
     # and exporting what was re-imported gives the same files, byte for byte
-    services.pack_apply(pack=exported)
+    pack_apply(pack=exported)
     again = tmp_path / "again"
     call_command("export_pack", str(again))
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
@@ -174,7 +173,7 @@ def test_round_trip_is_lossless(tmp_path):
 
 @pytest.mark.django_db
 def test_removed_items_are_deleted_and_reported(demo_pack_copy):
-    services.pack_apply(pack=load_pack(demo_pack_copy))
+    pack_apply(pack=load_pack(demo_pack_copy))
     course_yaml = demo_pack_copy / "courses" / "structuring-machine-learning-projects" / "course.yaml"
     lines = course_yaml.read_text().splitlines(keepends=True)
     # drop the last item of the file (the final "- kind:" block)
@@ -185,7 +184,7 @@ def test_removed_items_are_deleted_and_reported(demo_pack_copy):
     removed_slug = next(line.split(":", 1)[1].strip().strip('"') for line in lines[start:end] if "slug:" in line)
     course_yaml.write_text("".join(lines[:start] + lines[end:]))
 
-    report = services.pack_apply(pack=load_pack(demo_pack_copy))
+    report = pack_apply(pack=load_pack(demo_pack_copy))
 
     assert f"structuring-machine-learning-projects/{removed_slug}" in report.removed
     assert not Item.objects.filter(slug=removed_slug, course__slug="structuring-machine-learning-projects").exists()

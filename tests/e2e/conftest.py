@@ -54,12 +54,11 @@ def page(browser, request, transactional_db):
 @pytest.fixture
 def demo_content(transactional_db, settings):
     """The demo pack imported, with the videos of the first course's first two lectures rendered."""
-    from courses import services
     from courses.models import Lecture
-    from courses.pack import load_pack
+    from courses.packs import load_pack, pack_apply
     from tests.conftest import DEMO_PACK
 
-    services.pack_apply(pack=load_pack(DEMO_PACK))
+    pack_apply(pack=load_pack(DEMO_PACK))
     for lecture in Lecture.objects.filter(item__course__order=1).order_by("item__week__number", "item__order")[:2]:
         from courses import media
 

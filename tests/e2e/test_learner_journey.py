@@ -22,10 +22,13 @@ def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo
 
     # Sign up. A weak password is refused, with the reasons under the password field.
     page.get_by_role("link", name="Sign up", exact=True).click()
+    # The full name comes first, with a live preview of how certificates will print it.
+    page.get_by_label("Full name").fill("Ada   King Lovelace")
+    expect(page.locator("[data-name-preview]")).to_have_text("Ada King Lovelace")
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label(re.compile(r"^Password:?$")).fill("1234")
     page.get_by_label(re.compile(r"^Password \(again\)")).fill("1234")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     errors = page.locator("#id_password1-errors")
     expect(errors).to_contain_text("too short")
     expect(page.get_by_label(re.compile(r"^Password:?$"))).to_have_attribute(
@@ -38,8 +41,11 @@ def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label(re.compile(r"^Password:?$")).fill("analytical-engine-1843")
     page.get_by_label(re.compile(r"^Password \(again\)")).fill("analytical-engine-1843")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text("Verify Your Email Address")).to_be_visible()
+    from accounts.models import User
+
+    assert User.objects.get(email="ada@example.com").name == "Ada King Lovelace"
 
     # Verify the e-mail address with the link from the message.
     assert len(mail.outbox) == 1
@@ -69,7 +75,7 @@ def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo
     page.reload()
     expect(page.locator("[data-status]")).to_have_text("✓ Completed")
     page.get_by_role("link", name="Neural Networks and Deep Learning").first.click()
-    expect(page.get_by_text("1 of 20 items complete")).to_be_visible()
+    expect(page.locator("[data-course-measures]")).to_contain_text("Material viewed 5 % (1 of 20 items)")
     page.get_by_role("link", name="My progress").click()
     week_one = page.get_by_role("progressbar", name="Neural Networks and Deep Learning, week 1")
     expect(week_one).to_have_attribute("aria-valuenow", "25")  # 1 of the 4 items of week 1

@@ -16,7 +16,7 @@ def log_in(page, live_server, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label(re.compile(r"^Password:?$")).fill("correct-horse-battery")
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("link", name="My progress")).to_be_visible()
+    expect(page.get_by_text(f"Successfully signed in as {email}.")).to_be_visible()
 
 
 def answer_all(page, attempt, *, right: bool) -> None:
@@ -74,7 +74,8 @@ def test_take_a_quiz_fail_retry_and_pass(page, live_server, demo_content, celery
     expect(quiz_row).to_have_class(re.compile("status-complete"))
 
 
-def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, demo_content, settings):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, demo_content, settings, width):
     from courses import media
     from courses.models import Lecture
     from tests.factories import SubscriptionFactory
@@ -86,6 +87,7 @@ def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, de
     )
     Lecture.objects.filter(pk=lecture.pk).update(video=relative)
     learner = SubscriptionFactory(user__email="video@example.com").user
+    page.set_viewport_size({"width": width, "height": 844})
     log_in(page, live_server, learner.email)
     page.goto(live_server.url + "/courses/neural-networks-and-deep-learning/activation-functions/")
 
@@ -99,8 +101,14 @@ def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, de
     overlay.get_by_role("button", name="Check").click()
     expect(overlay.locator(".verdict")).to_have_text("✓ Correct")
     expect(overlay.locator(".explanation")).to_contain_text("shifted, rescaled sigmoid")
-    page.screenshot(path="test-artifacts/in-video-question.png", full_page=True)
-    overlay.get_by_role("button", name="Continue the video").click()
+    page.screenshot(path=f"test-artifacts/in-video-question-{width}.png", full_page=True)
+    # Every part of the card, its button included, is on the screen and can be pressed (on a phone too).
+    resume = overlay.get_by_role("button", name="Continue the video")
+    box = resume.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    card = overlay.locator(".in-video-card").bounding_box()
+    assert card["x"] >= 0 and card["x"] + card["width"] <= width
+    resume.click()
     expect(overlay).to_be_hidden()
     page.wait_for_function("!document.querySelector('video').paused")
 

@@ -312,12 +312,11 @@ def test_regrade_on_a_new_version_with_progress_and_comparison():
 
 
 def test_every_demo_assignment_passes_its_self_check():
-    from courses import services as course_services
-    from courses.pack import load_pack
+    from courses.packs import load_pack, pack_apply
     from grading.models import Assignment
     from tests.conftest import DEMO_PACK
 
-    course_services.pack_apply(pack=load_pack(DEMO_PACK))
+    pack_apply(pack=load_pack(DEMO_PACK))
     assignments = list(Assignment.objects.select_related("item__course"))
     assert len(assignments) == 5
     for assignment in assignments:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from courses import services as course_services
 from courses.models import Item, Lecture
-from courses.pack import PackError, load_pack
+from courses.packs import PackError, load_pack, pack_apply
 from quizzes import pack, services
 from quizzes.models import Option, Question, Quiz
 from tests.conftest import DEMO_PACK
@@ -94,7 +93,7 @@ def test_in_video_question_after_the_end_of_the_lecture_is_an_error(demo_pack_co
 
 @pytest.mark.django_db
 def test_demo_quizzes_import_with_their_settings_and_in_video_questions():
-    course_services.pack_apply(pack=load_pack(DEMO_PACK))
+    pack_apply(pack=load_pack(DEMO_PACK))
     quiz = Quiz.objects.get(item__course__slug="neural-networks-and-deep-learning", item__slug="week-2-quiz")
     assert quiz.time_limit_minutes == 10
     assert [(p.name, p.draw, p.questions.count()) for p in quiz.pools.all()] == [

@@ -121,7 +121,7 @@ def test_query_count_does_not_grow_with_the_number_of_questions(client, make_qui
         url = quiz.item.get_absolute_url() if page == "quiz" else reverse("quizzes:attempt", args=[attempt.pk])
         counts.append(_count(client, url))
     assert counts[0] == counts[1]
-    assert counts[0] <= 14, f"{page} page uses {counts[0]} queries"
+    assert counts[0] <= 15, f"{page} page uses {counts[0]} queries"  # 14 + the header's notification bell
 
 
 def test_in_video_questions_reach_the_page_without_answers_and_are_checked_on_the_server(client):

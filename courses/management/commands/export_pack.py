@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from courses import services
 from courses.models import Specialization
+from courses.packs import pack_export
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError("No such specialization. Import a pack first.")
         if directory.exists() and any(directory.iterdir()):
             raise CommandError(f"{directory} is not empty; choose a new folder.")
-        pack = services.pack_export(specialization=spec, out=directory)
+        pack = pack_export(specialization=spec, out=directory)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Exported {len(pack.courses)} courses and {len(pack.interviews)} interviews to {directory}."

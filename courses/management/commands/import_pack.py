@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from courses import services
-from courses.pack import PackError, load_pack
+from courses.packs import PackError, load_pack, pack_apply, pack_plan
 
 
 class Command(BaseCommand):
@@ -34,12 +34,12 @@ class Command(BaseCommand):
             f"{pack.item_count()} items, {len(pack.interviews)} interviews — valid."
         )
         if dry_run:
-            report = services.pack_plan(pack=pack)
+            report = pack_plan(pack=pack)
             self.stdout.write(f"Dry run: would apply {report.summary()}; nothing was written.")
             for label in report.removed:
                 self.stdout.write(f"  would remove {label}")
             return
-        report = services.pack_apply(pack=pack)
+        report = pack_apply(pack=pack)
         self.stdout.write(self.style.SUCCESS(f"Imported: {report.summary()}."))
         for label in report.removed:
             self.stdout.write(f"  removed {label}")

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from courses import api as courses
 from grading import importers, sandbox, services
 from grading.models import Assignment
-from grading.packs import ASSIGNMENT_SETTINGS
+from grading.pack import ASSIGNMENT_SETTINGS
 
 
 class Command(BaseCommand):

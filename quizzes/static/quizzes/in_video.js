@@ -48,7 +48,9 @@
     check.hidden = false; skip.hidden = false; resume.hidden = true;
     box.hidden = false;
     const first = options.querySelector("input");
-    if (first) first.focus();
+    if (first) first.focus({ preventScroll: true });
+    // On a phone the card opens under the video: bring all of it, buttons included, into view.
+    box.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
   function close() {

@@ -1,165 +1,37 @@
-"""Content packs: a course specialization as a folder of YAML and Markdown.
-
-    pack.yaml                       format, the specialization, course folders in order, interviews file
-    description.md                  specialization description
-    interviews.yaml                 Heroes of Deep Learning interviews
-    courses/<slug>/course.yaml      course, weeks, items
-    courses/<slug>/readings/*.md    reading bodies
-    courses/<slug>/videos/*.mp4     optional recorded videos (otherwise one is rendered from the captions)
-
-Loading validates everything and collects every error with its file and line before anything is
-written; `courses.services.pack_apply` then writes it in one transaction. Export writes the same
-format back, so import → export → import is lossless.
+"""Reading a pack folder: every file parsed with the bounded YAML loader, every value validated, every
+problem collected with its file and line before anything is written (then `PackError` lists them all).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import registry
-
-FORMAT_VERSION = 1
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ITEM_KINDS = ("lecture", "reading", "quiz", "assignment", "peer_review")
-MAX_YAML_BYTES = 5 * 1024 * 1024
-
-
-# ---------------------------------------------------------------------------------------------
-# The loaded, validated pack: plain dataclasses, independent of the database.
-
-
-@dataclasses.dataclass
-class PaperData:
-    title: str
-    authors: str
-    year: int | None = None
-    url: str = ""
-
-
-@dataclasses.dataclass
-class ItemData:
-    kind: str
-    slug: str
-    title: str
-    preview: bool = False
-    minutes: int = 0
-    # lecture
-    math: bool = False
-    captions: list[dict] = dataclasses.field(default_factory=list)
-    papers: list[PaperData] = dataclasses.field(default_factory=list)
-    video: Path | None = None  # a recorded video file in the pack; None: rendered from the captions
-    questions: list[dict] = dataclasses.field(default_factory=list)  # ungraded, [{at, kind, prompt, ...}]
-    # reading
-    body: str = ""
-    body_file: str = ""
-    # Kind-specific fields owned by other apps (quiz questions, assignment config): kept verbatim.
-    extra: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class WeekData:
-    number: int
-    title: str
-    summary: str = ""
-    items: list[ItemData] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class CourseData:
-    slug: str
-    title: str
-    order: int
-    release_date: datetime.date | None = None
-    short_description: str = ""
-    description: str = ""
-    level: str = ""
-    estimated_hours: int | None = None
-    weeks: list[WeekData] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class InterviewData:
-    slug: str
-    title: str
-    guest: str
-    order: int
-    guest_title: str = ""
-    bio: str = ""
-    related_courses: list[str] = dataclasses.field(default_factory=list)
-    captions: list[dict] = dataclasses.field(default_factory=list)
-    video: Path | None = None
-
-
-@dataclasses.dataclass
-class PackData:
-    root: Path
-    slug: str
-    title: str
-    tagline: str = ""
-    description: str = ""
-    courses: list[CourseData] = dataclasses.field(default_factory=list)
-    interviews: list[InterviewData] = dataclasses.field(default_factory=list)
-
-    def item_count(self) -> int:
-        return sum(len(week.items) for course in self.courses for week in course.weeks)
-
-
-class PackError(Exception):
-    """The pack is invalid. `errors` lists every problem as 'file:line: message'."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__(f"{len(errors)} error(s) in the content pack:\n" + "\n".join(errors))
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML with line numbers.
-
-
-class _LineDict(dict):
-    """A mapping that remembers the line of each key (1-based) and its own line."""
-
-    line: int = 0
-    key_lines: dict
-
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
-
-
-class _LineList(list):
-    line: int = 0
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    result = _LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
-    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+from .. import registry
+from . import bounded_yaml
+from .bounded_yaml import LineDict, plain
+from .format import (
+    COMMON_ITEM_KEYS,
+    COMPLETION_RULES,
+    COURSE_KEYS,
+    FORMAT_VERSION,
+    INTERVIEW_KEYS,
+    ITEM_KEYS,
+    ITEM_KINDS,
+    PACK_KEYS,
+    PAPER_KEYS,
+    SLUG_RE,
+    SPEC_KEYS,
+    WEEK_KEYS,
+    CourseData,
+    InterviewData,
+    ItemData,
+    PackData,
+    PackError,
+    PaperData,
+    WeekData,
+)
 
 
 class _Reader:
@@ -180,24 +52,11 @@ class _Reader:
         self.errors.append(f"{where}: {message}")
 
     def load_yaml(self, path: Path) -> Any:
-        if not path.is_file():
-            self.error(path, 0, "file not found")
-            return None
-        if path.stat().st_size > MAX_YAML_BYTES:
-            self.error(path, 0, f"file is larger than {MAX_YAML_BYTES // 1024 // 1024} MiB")
-            return None
+        """The file's YAML within the loader's bounds, else None with the error recorded."""
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            self.error(path, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-            return None
-        try:
-            return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else 0
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.error(path, line, f"invalid YAML: {problem}")
+            return bounded_yaml.load_file(path)
+        except bounded_yaml.YamlError as exc:
+            self.error(path, exc.line, exc.message)
             return None
 
     def read_text(self, path: Path, *, base: Path, line: int, where: Path) -> str:
@@ -215,13 +74,13 @@ class _Reader:
             return ""
 
     # Field helpers: each returns a clean value or records an error and returns a default.
-    def mapping(self, value, path: Path, line: int, what: str) -> _LineDict | None:
+    def mapping(self, value, path: Path, line: int, what: str) -> LineDict | None:
         if not isinstance(value, dict):
             self.error(path, getattr(value, "line", line), f"{what} must be a mapping")
             return None
         return value
 
-    def check_keys(self, data: _LineDict, path: Path, allowed: set[str], required: set[str], what: str) -> None:
+    def check_keys(self, data: LineDict, path: Path, allowed: set[str], required: set[str], what: str) -> None:
         for key in data:
             if key not in allowed:
                 self.error(
@@ -230,7 +89,7 @@ class _Reader:
         for key in sorted(required - set(data)):
             self.error(path, data.line, f"{what} is missing required key {key!r}")
 
-    def string(self, data: _LineDict, key: str, path: Path, *, required=False, max_length=None, default="") -> str:
+    def string(self, data: LineDict, key: str, path: Path, *, required=False, max_length=None, default="") -> str:
         if key not in data or data[key] is None:
             return default
         value = data[key]
@@ -246,20 +105,20 @@ class _Reader:
             self.error(path, data.line_of(key), f"{key!r} is longer than {max_length} characters")
         return value
 
-    def slug(self, data: _LineDict, key: str, path: Path) -> str:
+    def slug(self, data: LineDict, key: str, path: Path) -> str:
         value = self.string(data, key, path, required=True, max_length=50)
         if value and not SLUG_RE.match(value):
             self.error(path, data.line_of(key), f"{key!r} {value!r} must be lowercase letters, digits and hyphens")
         return value
 
-    def boolean(self, data: _LineDict, key: str, path: Path) -> bool:
+    def boolean(self, data: LineDict, key: str, path: Path) -> bool:
         value = data.get(key, False)
         if not isinstance(value, bool):
             self.error(path, data.line_of(key), f"{key!r} must be true or false")
             return False
         return value
 
-    def integer(self, data: _LineDict, key: str, path: Path, *, default=None, minimum=0):
+    def integer(self, data: LineDict, key: str, path: Path, *, default=None, minimum=0):
         value = data.get(key, default)
         if value is None:
             return default
@@ -268,7 +127,7 @@ class _Reader:
             return default
         return value
 
-    def date(self, data: _LineDict, key: str, path: Path) -> datetime.date | None:
+    def date(self, data: LineDict, key: str, path: Path) -> datetime.date | None:
         value = data.get(key)
         if value is None:
             return None
@@ -277,7 +136,7 @@ class _Reader:
         self.error(path, data.line_of(key), f"{key!r} must be a date like 2026-01-31")
         return None
 
-    def captions(self, data: _LineDict, path: Path) -> list[dict]:
+    def captions(self, data: LineDict, path: Path) -> list[dict]:
         raw = data.get("captions")
         if raw is None:
             return []
@@ -304,7 +163,7 @@ class _Reader:
             cues.append({"start": float(start), "end": float(end), "text": text.strip()})
         return cues
 
-    def video(self, data: _LineDict, path: Path, base: Path) -> Path | None:
+    def video(self, data: LineDict, path: Path, base: Path) -> Path | None:
         value = data.get("video")
         if value is None:
             return None
@@ -316,22 +175,6 @@ class _Reader:
             self.error(path, data.line_of("video"), f"video file not found in the pack: {value}")
             return None
         return resolved
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading.
-
-PACK_KEYS = {"format", "specialization", "courses", "interviews"}
-SPEC_KEYS = {"slug", "title", "tagline", "description"}
-COURSE_KEYS = {"slug", "title", "release_date", "short_description", "description", "level", "estimated_hours", "weeks"}
-WEEK_KEYS = {"title", "summary", "items"}
-COMMON_ITEM_KEYS = {"kind", "slug", "title", "preview", "minutes"}
-ITEM_KEYS = {
-    "lecture": COMMON_ITEM_KEYS | {"math", "captions", "papers", "video", "questions"},
-    "reading": COMMON_ITEM_KEYS | {"body"},
-}
-PAPER_KEYS = {"title", "authors", "year", "url"}
-INTERVIEW_KEYS = {"slug", "title", "guest", "guest_title", "bio", "related_courses", "captions", "video"}
 
 
 def load_pack(root: Path | str) -> PackData:
@@ -414,7 +257,15 @@ def _load_course(reader: _Reader, folder: Path, name: str, order: int) -> Course
         description=reader.string(data, "description", path),
         level=reader.string(data, "level", path, max_length=50),
         estimated_hours=reader.integer(data, "estimated_hours", path),
+        completion=reader.string(data, "completion", path, default="graded") or "graded",
     )
+    if course.completion not in COMPLETION_RULES:
+        reader.error(
+            path,
+            data.line_of("completion"),
+            f"'completion' must be one of {', '.join(COMPLETION_RULES)} (graded: every graded item passed; "
+            "all: every item completed)",
+        )
     if course.slug and course.slug != name:
         reader.error(path, data.line_of("slug"), f"slug {course.slug!r} must match its folder name {name!r}")
     weeks = data.get("weeks")
@@ -512,7 +363,7 @@ def _load_item(reader: _Reader, path: Path, folder: Path, raw, line: int) -> Ite
         item.body = body
     else:
         raw_extra = {key: value for key, value in data.items() if key not in COMMON_ITEM_KEYS}
-        item.extra = _plain(raw_extra)
+        item.extra = plain(raw_extra)
         handler = registry.pack_handler_for(kind)
         if handler is not None:
             # The handler sees the values with their line numbers (mappings and lists keep a `line`
@@ -524,7 +375,7 @@ def _load_item(reader: _Reader, path: Path, folder: Path, raw, line: int) -> Ite
     return item
 
 
-def _lecture_questions(reader: _Reader, data: _LineDict, path: Path, captions: list[dict]) -> list[dict]:
+def _lecture_questions(reader: _Reader, data: LineDict, path: Path, captions: list[dict]) -> list[dict]:
     """In-video questions: each pauses the lecture at `at` seconds; the rest is a quiz question."""
     raw = data.get("questions")
     if raw is None:
@@ -551,22 +402,13 @@ def _lecture_questions(reader: _Reader, data: _LineDict, path: Path, captions: l
             reader.error(path, raw_question.line_of("at"), "in-video questions must be in order of their 'at' time")
             continue
         previous = at
-        body = _LineDict((key, value) for key, value in raw_question.items() if key != "at")
+        body = LineDict((key, value) for key, value in raw_question.items() if key != "at")
         body.line, body.key_lines = raw_question.line, raw_question.key_lines
         for problem in validator(body) if validator else []:
             where, message = problem if isinstance(problem, tuple) else (line, problem)
             reader.error(path, where, f"in-video question at {at} s: {message}")
-        questions.append(_plain(raw_question))
+        questions.append(plain(raw_question))
     return questions
-
-
-def _plain(value):
-    """Strip the line-tracking subclasses so extras compare and serialise as ordinary data."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _load_interviews(reader: _Reader, path: Path, course_slugs: list[str]) -> list[InterviewData]:
@@ -608,132 +450,3 @@ def _load_interviews(reader: _Reader, path: Path, course_slugs: list[str]) -> li
         interview.related_courses.sort(key=course_slugs.index)
         interviews.append(interview)
     return interviews
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing a pack back out (export).
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_representer(dumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
-
-
-def _dump(data, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-
-
-def _without_defaults(data: dict, defaults: dict) -> dict:
-    return {key: value for key, value in data.items() if key not in defaults or value != defaults[key]}
-
-
-def write_pack(pack: PackData, out: Path, *, copy_file) -> None:
-    """Write `pack` in the pack format under `out`. `copy_file(src, dest)` copies recorded videos."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "description.md").write_text(pack.description, encoding="utf-8")
-    manifest = {
-        "format": FORMAT_VERSION,
-        "specialization": {
-            "slug": pack.slug,
-            "title": pack.title,
-            "tagline": pack.tagline,
-            "description": "description.md",
-        },
-        "courses": [course.slug for course in pack.courses],
-    }
-    if pack.interviews:
-        manifest["interviews"] = "interviews.yaml"
-    _dump(manifest, out / "pack.yaml")
-
-    for course in pack.courses:
-        folder = out / "courses" / course.slug
-        weeks = []
-        for week in course.weeks:
-            items = []
-            for item in week.items:
-                entry = {
-                    "kind": item.kind,
-                    "slug": item.slug,
-                    "title": item.title,
-                    "preview": item.preview,
-                    "minutes": item.minutes,
-                }
-                entry = _without_defaults(entry, {"preview": False, "minutes": 0})
-                if item.kind == "lecture":
-                    entry.update(_without_defaults({"math": item.math}, {"math": False}))
-                    if item.captions:
-                        entry["captions"] = [dict(cue) for cue in item.captions]
-                    if item.papers:
-                        entry["papers"] = [
-                            _without_defaults(dataclasses.asdict(paper), {"year": None, "url": ""})
-                            for paper in item.papers
-                        ]
-                    if item.video is not None:
-                        name = f"videos/{item.slug}{item.video.suffix}"
-                        copy_file(item.video, folder / name)
-                        entry["video"] = name
-                    if item.questions:
-                        entry["questions"] = [dict(question) for question in item.questions]
-                elif item.kind == "reading":
-                    name = item.body_file or f"readings/{item.slug}.md"
-                    (folder / name).parent.mkdir(parents=True, exist_ok=True)
-                    (folder / name).write_text(item.body, encoding="utf-8")
-                    entry["body"] = name
-                else:
-                    entry.update(item.extra)
-                items.append(entry)
-            weeks.append(
-                _without_defaults({"title": week.title, "summary": week.summary, "items": items}, {"summary": ""})
-            )
-        course_yaml = {
-            "slug": course.slug,
-            "title": course.title,
-            "release_date": course.release_date,
-            "short_description": course.short_description,
-            "description": course.description,
-            "level": course.level,
-            "estimated_hours": course.estimated_hours,
-            "weeks": weeks,
-        }
-        _dump(
-            _without_defaults(
-                course_yaml,
-                {
-                    "release_date": None,
-                    "short_description": "",
-                    "description": "",
-                    "level": "",
-                    "estimated_hours": None,
-                },
-            ),
-            folder / "course.yaml",
-        )
-
-    if pack.interviews:
-        interviews = []
-        for interview in pack.interviews:
-            entry = {
-                "slug": interview.slug,
-                "title": interview.title,
-                "guest": interview.guest,
-                "guest_title": interview.guest_title,
-                "bio": interview.bio,
-                "related_courses": interview.related_courses,
-                "captions": [dict(cue) for cue in interview.captions],
-            }
-            if interview.video is not None:
-                name = f"videos/interviews/{interview.slug}{interview.video.suffix}"
-                copy_file(interview.video, out / name)
-                entry["video"] = name
-            interviews.append(
-                _without_defaults(entry, {"guest_title": "", "bio": "", "related_courses": [], "captions": []})
-            )
-        _dump(interviews, out / "interviews.yaml")

@@ -8,6 +8,7 @@
 
 Importing creates the Assignment and a draft grader version when the grader changed; publishing
 (which runs the self-check in the sandbox) is separate: `python manage.py publish_graders`.
+Registered with courses.registry in GradingConfig.ready, as quizzes/pack.py is for quizzes.
 """
 
 from __future__ import annotations
