@@ -9,6 +9,7 @@ class ForumsConfig(AppConfig):
         # "Questions about this lecture" under every item page, whichever app renders the item.
         from courses import api as courses
 
-        from . import panels
+        from . import events, panels
 
         courses.register_item_panel(panels.item_questions_panel)
+        events.register_kinds()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from access import api as access
 from accounts import api as accounts
+from notifications import api as notifications
 
 from . import rendering
 from .models import Follow, Post, PostKind, Sanction, SanctionKind, Thread
@@ -104,11 +105,27 @@ def muted():
         _muted.on = previous
 
 
+def register_kinds() -> None:
+    """Declare the forum's notification kinds (ForumsConfig.ready)."""
+    for key, label, description, default_email in KINDS:
+        notifications.register_kind(key, label=label, description=description, default_email=default_email)
+
+
 def _send(*, event_key: str, kind: str, recipient_ids: list[int], title: str, body: str, url: str, actor_id) -> int:
-    """Hand one event to the notifications app (wired in when that app is installed)."""
+    """Hand one event to the notifications app, in the caller's transaction: in-site at once, e-mail now,
+    in the daily digest or not at all per the recipient's choice; the same event_key never notifies the
+    same member twice (a retried request, a post approved after being edited)."""
     if getattr(_muted, "on", False) or not recipient_ids:
         return 0
-    return 0
+    return notifications.notify(
+        event_key=event_key,
+        kind=kind,
+        recipient_ids=recipient_ids,
+        title=title,
+        body=body,
+        url=url,
+        actor_id=actor_id,
+    )
 
 
 def _quote(post: Post) -> str:

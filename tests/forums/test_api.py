@@ -59,6 +59,8 @@ def test_a_new_members_question_is_stored_held_like_on_the_page(course, forum):
 def test_similar_questions_is_empty_for_who_may_not_read(course, forum, learner):
     from django.contrib.auth.models import AnonymousUser
 
-    api.ask_question(author=learner, course_slug=course.slug, title="Dropout keep_prob at test time", body="?")
+    api.ask_question(
+        author=learner, course_slug=course.slug, title="Dropout keep_prob at test time", body="What happens?"
+    )
     assert api.similar_questions(user=AnonymousUser(), course_slug=course.slug, title="dropout keep_prob") == []
     assert api.similar_questions(user=member(), course_slug=course.slug, title="dropout keep_prob", limit=0) == []

@@ -10,11 +10,10 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 @pytest.fixture
 def demo_courses(db):
-    from courses import services
-    from courses.pack import load_pack
+    from courses.packs import load_pack, pack_apply
     from tests.conftest import DEMO_PACK
 
-    services.pack_apply(pack=load_pack(DEMO_PACK))
+    pack_apply(pack=load_pack(DEMO_PACK))
 
 
 def test_demo_threads_load_once_with_answers_code_and_math(demo_courses, capsys):

@@ -35,7 +35,9 @@ def test_response_times_of_a_week(forum, learner, mentor):
         reply = services.reply_create(author=member(), thread=thread, body="Answer", now=asked + wait * HOUR)
         if index < 2:
             services.answer_endorse(actor=mentor, post=reply, now=asked + (wait + 1) * HOUR)
-    never = services.thread_create(author=learner, forum=forum, title="Nobody answered this one", body="?", now=monday)
+    never = services.thread_create(
+        author=learner, forum=forum, title="Nobody answered this one", body="What happens?", now=monday
+    )
     services.thread_mark_duplicate(
         actor=mentor, thread=never, original=forum.threads.get(title="Question number 0 of the week")
     )
@@ -58,9 +60,9 @@ def test_response_times_of_a_week(forum, learner, mentor):
 def test_figures_by_course_week(forum, learner, course):
     lecture = course.items.get(slug="vectorization")
     services.thread_create(
-        author=learner, forum=forum, title="About the week two lecture", body="?", item_id=lecture.pk
+        author=learner, forum=forum, title="About the week two lecture", body="What happens?", item_id=lecture.pk
     )
-    services.thread_create(author=learner, forum=forum, title="General question about it", body="?")
+    services.thread_create(author=learner, forum=forum, title="General question about it", body="What happens?")
     rows = metrics.response_times_by_course_week(forum=forum)
     assert [(row.label, row.questions) for row in rows] == [("Week 2", 1), ("General", 1)]
 
