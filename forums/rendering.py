@@ -62,6 +62,8 @@ def sanitise(html_text: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="nofollow ugc",
         strip_comments=True,
+        # A code block scrolls sideways rather than widen the page, so it is a tab stop (WCAG 2.1.1).
+        set_tag_attribute_values={"pre": {"tabindex": "0"}},
     )
 
 

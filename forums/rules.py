@@ -105,11 +105,17 @@ def _sanction_verdict(sanction: Sanction) -> Verdict:
 # ---- reading -------------------------------------------------------------------------------------
 
 
-def check_can_read(user, forum: Forum, *, now: datetime.datetime | None = None) -> Verdict:
+_LOOK_UP = object()  # "find the member's sanction", as opposed to a sanction (or None) a page looked up
+
+
+def check_can_read(user, forum: Forum, *, now: datetime.datetime | None = None, sanction=_LOOK_UP) -> Verdict:
+    """The access policy (signed in, or a public forum), then no ban in force. A page that already
+    looked up the member's sanction passes it."""
     verdict = _from_decision(access.can_read_forum(user, course_id=forum.course_id, public=forum.is_public))
     if not verdict:
         return verdict
-    sanction = active_sanction(user, forum, now=now)
+    if sanction is _LOOK_UP:
+        sanction = active_sanction(user, forum, now=now)
     if sanction and sanction.kind == SanctionKind.BAN:
         return _sanction_verdict(sanction)
     return OK
@@ -164,16 +170,27 @@ def check_rate_limit(user, kind: str, *, forum: Forum, now: datetime.datetime | 
     return OK
 
 
-def check_can_post(user, forum: Forum, *, kind: str = "post", now: datetime.datetime | None = None) -> Verdict:
+def check_can_post(
+    user,
+    forum: Forum,
+    *,
+    kind: str = "post",
+    now: datetime.datetime | None = None,
+    sanction=_LOOK_UP,
+    rate_limit: bool = True,
+) -> Verdict:
     """Start a thread (kind="thread") or reply, comment or edit (kind="post"): the access policy, then
-    this forum's mutes and bans, then the rate limit."""
+    this forum's mutes and bans, then the rate limit. A page that already looked up the member's
+    sanction passes it; a page deciding whether to show a button may skip the rate limit, which the
+    service enforces when the button is used."""
     verdict = _from_decision(access.can_post_in_forum(user, course_id=forum.course_id))
     if not verdict:
         return verdict
-    sanction = active_sanction(user, forum, now=now)
+    if sanction is _LOOK_UP:
+        sanction = active_sanction(user, forum, now=now)
     if sanction:
         return _sanction_verdict(sanction)
-    return check_rate_limit(user, kind, forum=forum, now=now)
+    return check_rate_limit(user, kind, forum=forum, now=now) if rate_limit else OK
 
 
 def check_thread_open(thread: Thread) -> Verdict:
@@ -189,7 +206,7 @@ def check_thread_open(thread: Thread) -> Verdict:
     return OK
 
 
-def check_can_reply(user, thread: Thread, *, now: datetime.datetime | None = None) -> Verdict:
+def check_can_reply(user, thread: Thread, *, now: datetime.datetime | None = None, **post_options) -> Verdict:
     """Reply or comment: the thread must be open (moderators may still add a note to a closed thread,
     never to a merged or duplicate one, whose answers belong elsewhere), then check_can_post."""
     verdict = check_thread_open(thread)
@@ -197,7 +214,7 @@ def check_can_reply(user, thread: Thread, *, now: datetime.datetime | None = Non
         closed_only = thread.closed_at and not thread.merged_into_id and not thread.duplicate_of_id
         if not (closed_only and thread.state == Visibility.VISIBLE and is_moderator(user, thread.forum)):
             return verdict
-    return check_can_post(user, thread.forum, now=now)
+    return check_can_post(user, thread.forum, now=now, **post_options)
 
 
 def check_can_vote(user, post: Post, *, now: datetime.datetime | None = None) -> Verdict:

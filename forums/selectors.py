@@ -231,7 +231,8 @@ def _apply_filters(rows: QuerySet, filters: ListFilters, viewer) -> QuerySet:
 
 
 def forum_page(*, viewer, forum: Forum, course, topic: Topic | None, filters: ListFilters, page: int = 1) -> ForumPage:
-    check_can_read(viewer, forum).require()
+    sanction = active_sanction(viewer, forum)
+    check_can_read(viewer, forum, sanction=sanction).require()
     moderator = is_moderator(viewer, forum)
     sees_names = sees_anonymous_authors(viewer, forum)
     rows = threads_for(viewer, forum, moderator=moderator)
@@ -293,7 +294,7 @@ def forum_page(*, viewer, forum: Forum, course, topic: Topic | None, filters: Li
         page=page,
         pages=max(1, math.ceil(total / PAGE_SIZE)),
         total=total,
-        can_post=check_can_post(viewer, forum, kind="thread"),
+        can_post=check_can_post(viewer, forum, kind="thread", sanction=sanction, rate_limit=False),
         moderator=moderator,
         following_forum=any(forum_id == forum.pk for forum_id, _ in follows),
         following_topic=bool(topic) and any(topic_id == topic.pk for _, topic_id in follows),
@@ -355,12 +356,13 @@ def thread_get(*, thread_id: int) -> Thread:
 
 def thread_page(*, viewer, thread: Thread, course) -> ThreadPage:
     forum = thread.forum
-    check_can_read(viewer, forum).require()
     if not can_see_thread(viewer, thread):
         raise Http404("No such thread.")
     moderator = is_moderator(viewer, forum)
     sees_names = sees_anonymous_authors(viewer, forum)
     signed_in = getattr(viewer, "is_authenticated", False)
+    sanction = active_sanction(viewer, forum) if signed_in else None
+    check_can_read(viewer, forum, sanction=sanction).require()
     posts = list(
         Post.objects.filter(thread=thread)
         .select_related("author", "endorsed_by")
@@ -373,9 +375,8 @@ def thread_page(*, viewer, thread: Thread, course) -> ThreadPage:
         if signed_in
         else set()
     )
-    can_reply = check_can_reply(viewer, thread)
-    sanction = active_sanction(viewer, forum) if signed_in else None
-    may_post = bool(signed_in and not sanction and check_can_post(viewer, forum, kind="post", now=None))
+    can_reply = check_can_reply(viewer, thread, sanction=sanction, rate_limit=False)
+    may_post = bool(signed_in and check_can_post(viewer, forum, sanction=sanction, rate_limit=False))
     is_asker = signed_in and thread.author_id == viewer.pk
     views: dict[int, PostView] = {}
     for post in posts:
@@ -444,7 +445,7 @@ def thread_page(*, viewer, thread: Thread, course) -> ThreadPage:
         following=following,
         duplicate_of=thread.duplicate_of if thread.duplicate_of_id else None,
         topics=list(Topic.objects.filter(forum=forum, is_archived=False)) if moderator else [],
-        held_note=bool(signed_in and can_reply and not is_trusted(viewer, forum)),
+        held_note=bool(signed_in and can_reply and not moderator and not is_trusted(viewer, forum)),
         open_flags=open_flags,
         item_title=item_title,
         item_url=item_url,

@@ -953,3 +953,24 @@ def mark_import(*, post: Post, actor, how: str, at: datetime.datetime) -> None:
             answer_accept(actor=actor, post=post, now=at)
         else:
             answer_endorse(actor=actor, post=post, now=at)
+
+
+def posts_rerender(*, course_slug: str | None = None, batch: int = 500) -> tuple[int, int]:
+    """Render stored posts again (the renderer or sanitiser changed). Returns (changed, total)."""
+    rows = Post.objects.order_by("pk")
+    if course_slug:
+        rows = rows.filter(thread__forum__course_id=courses.course_get(slug=course_slug).pk)
+    changed = total = 0
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last).only("pk", "body", "body_html")[:batch])
+        if not chunk:
+            return changed, total
+        updates = []
+        for post in chunk:
+            html, _ = _render(post.body)
+            if html != post.body_html:
+                post.body_html = html
+                updates.append(post)
+        Post.objects.bulk_update(updates, ["body_html"])
+        changed, total, last = changed + len(updates), total + len(chunk), chunk[-1].pk

@@ -27,7 +27,12 @@ def forum_world(transactional_db):
     old = timezone.now() - datetime.timedelta(days=60)
     course = CourseFactory(slug="neural-networks-and-deep-learning", title="Neural Networks and Deep Learning")
     week = WeekFactory(course=course, number=2, title="Neural Networks Basics")
-    ItemFactory(week=week, slug="vectorised-logistic-regression", title="Vectorised Logistic Regression", kind=ItemKind.ASSIGNMENT)
+    ItemFactory(
+        week=week,
+        slug="vectorised-logistic-regression",
+        title="Vectorised Logistic Regression",
+        kind=ItemKind.ASSIGNMENT,
+    )
 
     def member(email, name):
         user = SubscriptionFactory(user__email=email, user__name=name, user__date_joined=old).user
@@ -88,7 +93,9 @@ def test_ask_see_a_similar_thread_get_an_answer_accept_it(browser, page, live_se
     grace.goto(thread_url)
     expect(grace.locator("[data-post] [data-author]").first).to_have_text("Anonymous learner")
     expect(grace.get_by_text("Ada Lovelace")).to_have_count(0)
-    grace.get_by_label("Your answer").fill("Your learning rate is too large: try `0.005` and plot the cost.")
+    grace.get_by_role("textbox", name="Your answer").fill(
+        "Your learning rate is too large: try `0.005` and plot the cost."
+    )
     grace.get_by_role("button", name="Post your answer").click()
     expect(grace.get_by_text("Your learning rate is too large")).to_be_visible()
     assert horizontal_overflow(grace) == []

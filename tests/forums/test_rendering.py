@@ -21,6 +21,7 @@ from forums import rendering
         '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
         "$x$<script>alert(1)</script>",
         "```\n</code></pre><script>alert(1)</script>\n```",
+        '<pre tabindex="-1" autofocus>x</pre>',
     ],
 )
 def test_script_never_survives(body):
@@ -30,6 +31,7 @@ def test_script_never_survives(body):
     for _name, attrs in elements:
         for attr, value in attrs:
             assert not attr.startswith("on") and attr not in {"style", "xlink:href", "src"}
+            assert attr != "tabindex" or value == "0"
             assert not (value or "").lower().strip().startswith(("javascript:", "data:"))
 
 
@@ -63,6 +65,7 @@ def test_fenced_code_is_highlighted_on_the_server():
     html = rendering.render("```python\nimport numpy as np\nA = np.dot(w.T, X)\n```")
     assert '<div class="highlight">' in html
     assert '<span class="kn">import</span>' in html
+    assert '<pre tabindex="0">' in html  # keyboard users can scroll it
 
 
 def test_latex_math_becomes_mathml():

@@ -466,3 +466,14 @@ def test_learners_cannot_use_staff_tools(ask, other):
             action()
     thread.refresh_from_db()
     assert not thread.is_pinned and not thread.is_closed
+
+
+def test_posts_render_again_after_a_renderer_change(ask, capsys):
+    from django.core.management import call_command
+
+    opening = ask(body="```python\nx = 1\n```").posts.get()
+    Post.objects.filter(pk=opening.pk).update(body_html="<p>stale</p>")
+    call_command("forum_rerender")
+    assert '<pre tabindex="0">' in Post.objects.get(pk=opening.pk).body_html
+    call_command("forum_rerender")
+    assert "0 changed of 1" in capsys.readouterr().out
