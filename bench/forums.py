@@ -133,14 +133,21 @@ def _fill(posts: int, seed: int, rebuild: bool) -> dict:
     return {"forums": forums, "viewer": viewer}
 
 
-def _timed(fn, runs: int, warmup: int = 10) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
+def _timed(fns: dict, runs: int, seed: int, warmup: int = 10) -> dict[str, list[float]]:
+    """Each measurement `runs` times, interleaved in a shuffled order every round, so that a busy moment of
+    the machine (other processes) lands on all of them alike and the ratios to the baseline stay fair."""
+    rng = random.Random(seed)
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
+        rng.shuffle(names)
+        for name in names:
+            start = time.perf_counter()
+            fns[name]()
+            samples[name].append((time.perf_counter() - start) * 1000)
     return samples
 
 
@@ -219,15 +226,20 @@ def main() -> int:
     def similar():
         selectors.similar_for(viewer=viewer, forum=rng.choice(forums), title=rng.choice(titles))
 
-    results = [("plain indexed lookup (baseline)", _timed(lookup, args.runs))]
-    results.append(("thread list, page 1-5", _timed(thread_list, args.runs)))
+    fns = {"plain indexed lookup (baseline)": lookup, "thread list, page 1-5": thread_list}
     for kind in ("rare", "medium", "common"):
-        label = f"search, {kind} words (in {shares[kind]:.1%} of threads)"
-        results.append((label, _timed(searcher(kind), args.runs)))
-    results.append(("similar questions (typed titles)", _timed(similar, args.runs)))
+        fns[f"search, {kind} words (in {shares[kind]:.1%} of threads)"] = searcher(kind)
+    fns["similar questions (typed titles)"] = similar
+    load_before = os.getloadavg()[0]
+    measured = _timed(fns, args.runs, args.seed)
+    results = [(label, measured[label]) for label in fns]
 
     base = _p(results[0][1], 95)
-    print(f"\n{'measurement':<46} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline':>15}")
+    load = os.getloadavg()[0]
+    print(
+        f"\nLoad average during the run: {load:.1f} on {os.cpu_count()} CPUs (other processes slow every figure alike)"
+    )
+    print(f"{'measurement':<46} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline':>15}")
     for label, samples in results:
         print(f"{label:<46} {_p(samples, 50):>8.2f} {_p(samples, 95):>8.2f} {_p(samples, 95) / base:>14.1f}x")
 

@@ -41,6 +41,7 @@ from .models import (
 from .rules import (
     HELD_MESSAGE,
     ForumError,
+    can_see_thread,
     check_can_accept,
     check_can_delete,
     check_can_edit,
@@ -591,6 +592,8 @@ def follow_set(
         raise ValueError("Follow exactly one of forum, topic, thread.")
     owner = forum or (topic.forum if topic else thread.forum)
     check_can_follow(user, owner).require()
+    if thread is not None and not can_see_thread(user, thread):
+        raise ForumError("There is no such thread.", code="not_found")
     if on:
         Follow.objects.get_or_create(user=user, **chosen)
     else:
