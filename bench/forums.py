@@ -235,9 +235,9 @@ def main() -> int:
     results = [(label, measured[label]) for label in fns]
 
     base = _p(results[0][1], 95)
-    load = os.getloadavg()[0]
+    load = (load_before + os.getloadavg()[0]) / 2
     print(
-        f"\nLoad average during the run: {load:.1f} on {os.cpu_count()} CPUs (other processes slow every figure alike)"
+        f"\nLoad average around the run: {load:.1f} on {os.cpu_count()} CPUs (other processes slow every figure alike)"
     )
     print(f"{'measurement':<46} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline':>15}")
     for label, samples in results:
