@@ -8,22 +8,19 @@ from django.template.loader import render_to_string
 from courses import api as courses
 
 from . import selectors
-from .rules import check_can_read
-from .services import forum_ensure
 
 
 def item_questions_panel(request, item) -> str | None:
     facts = courses.item_facts(item)
-    forum = forum_ensure(course_id=facts.course.course_id)
-    if not check_can_read(request.user, forum):
-        return None
     panel = selectors.item_panel(
         viewer=request.user,
-        forum=forum,
+        course_id=facts.course.course_id,
         course_slug=facts.course.slug,
         item_id=facts.item_id,
         item_kind=facts.kind,
     )
+    if panel is None:
+        return None
     noun = {
         "lecture": "this lecture",
         "reading": "this reading",
@@ -31,4 +28,7 @@ def item_questions_panel(request, item) -> str | None:
         "assignment": "this assignment",
         "peer_review": "this assignment",
     }.get(facts.kind, "this item")
-    return render_to_string("forums/_item_panel.html", {"panel": panel, "noun": noun}, request=request)
+    # Rendered without the request: the page around it already ran the context processors (the header's
+    # notification count among them), and the panel needs only who is looking.
+    context = {"panel": panel, "noun": noun, "user": request.user, "next_path": getattr(request, "path", "/")}
+    return render_to_string("forums/_item_panel.html", context)

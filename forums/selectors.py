@@ -28,6 +28,7 @@ from .models import (
     PostKind,
     Profile,
     Sanction,
+    SanctionKind,
     Thread,
     ThreadKind,
     Topic,
@@ -581,45 +582,55 @@ def ask_page(*, viewer, forum: Forum, course, topic_slug: str = "", item_id: int
 
 @dataclasses.dataclass
 class ItemPanel:
-    forum: Forum
     course_slug: str
     item_id: int
     item_kind: str
     rows: list[ThreadRow]
     total: int
-    unanswered: int
     can_post: Verdict
 
 
-def item_panel(*, viewer, forum: Forum, course_slug: str, item_id: int, item_kind: str, limit: int = 5) -> ItemPanel:
-    """Questions linked to one lecture, reading, quiz or assignment: unanswered first, then the latest."""
-    sees_names = sees_anonymous_authors(viewer, forum)
-    rows = Thread.objects.filter(item_id=item_id, forum=forum, state=Visibility.VISIBLE, merged_into__isnull=True)
-    counts = rows.aggregate(
-        total=Count("id"), unanswered=Count("id", filter=Q(kind=ThreadKind.QUESTION, first_response_at__isnull=True))
-    )
-    threads = list(
-        rows.select_related("author")
-        .annotate(
-            waiting=Q(kind=ThreadKind.QUESTION, first_response_at__isnull=True),
+def item_panel(
+    *, viewer, course_id: int, course_slug: str, item_id: int, item_kind: str, limit: int = 5
+) -> ItemPanel | None:
+    """Questions linked to one lecture, reading, quiz or assignment, unanswered first, then the latest;
+    None when the viewer may not read the course's forum. Every item page of every app shows it, so it
+    costs three queries (the member's sanctions, the threads, the posting decision's course facts) and
+    never creates the forum: an item whose course has no forum yet simply has no questions."""
+    signed_in = getattr(viewer, "is_authenticated", False)
+    sanction = None
+    if signed_in:
+        now = _now()
+        sanctions = Sanction.objects.filter(
+            Q(forum__isnull=True) | Q(forum__course_id=course_id),
+            user_id=viewer.pk,
+            lifted_at__isnull=True,
+            starts_at__lte=now,
+            ends_at__gt=now,
         )
-        .order_by("-waiting", "-last_activity_at", "-pk")[:limit]
+        found = sorted(sanctions, key=lambda s: (s.kind != SanctionKind.BAN, -s.ends_at.timestamp()))
+        sanction = found[0] if found else None
+        if sanction and sanction.kind == SanctionKind.BAN:
+            return None
+    elif not Forum.objects.filter(course_id=course_id, is_public=True).exists():
+        return None  # visitors read only public forums
+    rows = Thread.objects.filter(
+        forum__course_id=course_id, item_id=item_id, state=Visibility.VISIBLE, merged_into__isnull=True
+    ).defer(*VECTORS)
+    threads = list(
+        rows.annotate(waiting=Q(kind=ThreadKind.QUESTION, first_response_at__isnull=True)).order_by(
+            "-waiting", "-last_activity_at", "-pk"
+        )[:limit]
     )
+    total = rows.count() if len(threads) == limit else len(threads)
+    forum_stub = Forum(course_id=course_id)  # the rules need only the course
     return ItemPanel(
-        forum=forum,
         course_slug=course_slug,
         item_id=item_id,
         item_kind=item_kind,
-        rows=[
-            ThreadRow(
-                thread=t,
-                author=author_label(author=t.author, is_anonymous=t.is_anonymous, viewer=viewer, sees_names=sees_names),
-            )
-            for t in threads
-        ],
-        total=counts["total"],
-        unanswered=counts["unanswered"],
-        can_post=check_can_post(viewer, forum, kind="thread"),
+        rows=[ThreadRow(thread=t, author=AuthorLabel(name="", is_anonymous=True, is_you=False)) for t in threads],
+        total=total,
+        can_post=check_can_post(viewer, forum_stub, kind="thread", sanction=sanction, rate_limit=False),
     )
 
 

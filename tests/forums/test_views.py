@@ -281,3 +281,40 @@ def test_forum_list_query_count_does_not_grow_with_threads(client, forum, ask, l
     for n in range(8):
         ask(title=f"Another question number {n}", author=member())
     assert count() == few
+
+
+def test_the_item_panel_costs_three_queries_and_never_creates_a_forum(client, course, learner):
+    from courses.models import Item
+    from forums.models import Forum
+
+    from access import api as access
+    from forums import panels
+
+    Forum.objects.all().delete()
+    # As on an item page: the item comes with its course, and the learner's access facts are read already.
+    lecture = Item.objects.select_related("course").get(slug="vectorization")
+    access.has_full_access(learner)
+    request = type("Request", (), {"user": learner, "path": lecture.get_absolute_url()})()
+    with CaptureQueriesContext(connection) as queries:
+        html = panels.item_questions_panel(request, lecture)
+    assert len(queries) == 3 and "No questions yet" in html
+    assert not Forum.objects.exists()
+
+
+def test_banned_members_see_no_panel_and_visitors_only_public_ones(forum, course, learner, staff_member):
+    from django.contrib.auth.models import AnonymousUser
+
+    from courses.models import Item
+    from forums import panels
+
+    lecture = Item.objects.get(slug="vectorization")
+
+    def panel(user):
+        return panels.item_questions_panel(type("Request", (), {"user": user})(), lecture)
+
+    assert panel(AnonymousUser()) is None
+    forum.is_public = True
+    forum.save()
+    assert "Questions about this lecture" in panel(AnonymousUser())
+    services.sanction_create(actor=staff_member, forum=forum, user=learner, kind="ban", days=1, reason="Abuse")
+    assert panel(learner) is None
