@@ -284,11 +284,10 @@ def test_forum_list_query_count_does_not_grow_with_threads(client, forum, ask, l
 
 
 def test_the_item_panel_costs_three_queries_and_never_creates_a_forum(client, course, learner):
-    from courses.models import Item
-    from forums.models import Forum
-
     from access import api as access
+    from courses.models import Item
     from forums import panels
+    from forums.models import Forum
 
     Forum.objects.all().delete()
     # As on an item page: the item comes with its course, and the learner's access facts are read already.
