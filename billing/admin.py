@@ -24,7 +24,17 @@ from .models import (
 from .state import subscription_state
 
 
-class ReadOnlyMixin:
+class NoDeleteMixin:
+    """No billing row is deleted by hand: a deleted Subscription, Customer or TrialClaim leaves Stripe
+    charging a learner we no longer see (or hands out a second trial), and invoices, refunds, disputes,
+    events and reports are the record. Without the delete permission Django offers neither the delete
+    button nor the bulk "delete selected" action."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyMixin(NoDeleteMixin):
     """Stripe is the source of truth: these rows change through services, never by hand."""
 
     def has_add_permission(self, request, obj=None):
@@ -35,7 +45,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "amount_cents", "currency", "trial_days", "is_active", "stripe_price_id", "price_version"]
     readonly_fields = ["stripe_product_id", "stripe_price_id", "price_version", "updated_at"]
     actions = ["sync_with_stripe"]
@@ -124,7 +134,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["stripe_dispute_id", "user", "amount_cents", "reason", "status", "handled", "created_at"]
     list_filter = ["handled", "status"]
     readonly_fields = [f.name for f in Dispute._meta.fields if f.name != "handled"]
@@ -145,22 +155,22 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["stripe_event_id", "type", "outcome"]
     actions = ["reprocess"]
 
-    @admin.action(description="Process again (failed events)")
+    @admin.action(description="Process again (failed, gave up or unmatched events)")
     def reprocess(self, request, queryset):
-        for event in queryset.filter(status=WebhookEvent.Status.FAILED):
+        retry = [*WebhookEvent.RETRYABLE, WebhookEvent.Status.GAVE_UP]
+        for event in queryset.filter(status__in=retry):
             try:
-                services.webhook_event_process(event_pk=event.pk)
+                event = services.webhook_event_process(event_pk=event.pk)
             except Exception as exc:  # noqa: BLE001 - shown to staff, kept on the event
                 self.message_user(request, f"{event}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{event}: {event.get_status_display()}. {event.outcome}")
 
 
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["started_at", "checked", "repaired", "finished_at"]
     actions = None
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)

@@ -6,6 +6,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import gateway, receivers
 
         receivers.connect()
+        gateway.current()  # Stripe or localstripe, chosen once from the settings

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .stripe_payloads import FINAL_STATUSES
+
 
 class Plan(models.Model):
     """What a learner pays. Stripe prices are immutable: a changed amount or currency gets a new price,
@@ -40,8 +42,15 @@ class Plan(models.Model):
 
 
 class Customer(models.Model):
+    """The learner's Stripe customer, and the row their billing changes lock (SELECT ... FOR UPDATE), so
+    one learner's sign-ups and Checkout completions happen one at a time (decision 0005).
+
+    The row outlives a customer deleted in Stripe: the id is cleared and `generation` counts up, so the
+    next customer is created under a new idempotency key (the old key would return the deleted one)."""
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stripe_customer")
-    stripe_customer_id = models.CharField(max_length=100, unique=True)
+    stripe_customer_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    generation = models.PositiveIntegerField(default=0, help_text="Customers deleted in Stripe so far.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -65,6 +74,10 @@ class Checkout(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     with_trial = models.BooleanField(default=True)
+    # What the subscription create sends, fixed at the first attempt: a retry under the same idempotency
+    # key must send the same parameters (Stripe refuses it otherwise).
+    stripe_price_id = models.CharField(max_length=100, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
     stripe_session_id = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=2000, blank=True)
     message = models.CharField(max_length=300, blank=True)
@@ -78,7 +91,7 @@ class Subscription(models.Model):
     """Our copy of a Stripe subscription. `status` is Stripe's string; the access policy derives the
     learner's state from it together with trial_end, past_due_since and the period end."""
 
-    FINAL_STATUSES = ("canceled", "incomplete_expired")
+    FINAL_STATUSES = FINAL_STATUSES
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions")
@@ -185,6 +198,7 @@ class Refund(models.Model):
     reason = models.CharField(max_length=300)
     automatic = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Requests sent to Stripe for this refund.")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -228,7 +242,12 @@ class WebhookEvent(models.Model):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored (unknown type)"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed (will be retried)"
+        UNMATCHED = "unmatched", "Unmatched (customer not known yet)"
+        GAVE_UP = "gave_up", "Gave up (staff alerted)"
+
+    # What processing may still change; the nightly run re-queues these (within its bounds).
+    RETRYABLE = (Status.RECEIVED, Status.FAILED, Status.UNMATCHED)
 
     stripe_event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=100, db_index=True)

@@ -130,17 +130,28 @@ class CancelPreview:
     subscription: Subscription
     ends_at: datetime.datetime | None  # when access ends; now when the last payment is refunded
     refund: Invoice | None
+    renewing: int = 1  # how many subscriptions canceling stops (more than one after a double sign-up)
 
 
 def cancel_preview(*, user, now: datetime.datetime | None = None) -> CancelPreview | None:
-    """None when the learner has nothing to cancel (no live subscription, or already set to end)."""
+    """What canceling would do; None when nothing would change (every subscription has ended or is
+    already set to end). A learner may hold more than one (see decision 0005): canceling ends them all,
+    so the page speaks of the one that still renews, the one giving access first."""
     now = now or timezone.now()
-    subscription = subscription_current(user=user, now=now)
-    if subscription is None or subscription.is_final or subscription.cancel_at_period_end:
+    current = subscription_current(user=user, now=now)
+    renewing = [
+        s
+        for s in Subscription.objects.filter(user=user)
+        if not s.is_final and not (s.cancel_at_period_end and subscription_state(s, now=now).is_live)
+    ]
+    if not renewing:
         return None
-    refund = auto_refund_invoice(subscription=subscription, now=now)
+    subscription = current if current in renewing else renewing[0]
+    refund = next(
+        (invoice for s in renewing if (invoice := auto_refund_invoice(subscription=s, now=now)) is not None), None
+    )
     ends_at = now if refund else subscription_renews_at(subscription=subscription, now=now)
-    return CancelPreview(subscription=subscription, ends_at=ends_at, refund=refund)
+    return CancelPreview(subscription=subscription, ends_at=ends_at, refund=refund, renewing=len(renewing))
 
 
 @dataclasses.dataclass

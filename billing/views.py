@@ -57,11 +57,18 @@ def cancel(request):
         context = {"preview": preview, "refund_hours": settings.BILLING_AUTO_REFUND_HOURS}
         return render(request, "billing/cancel_confirm.html", context)
     try:
-        subscription = services.subscription_cancel(user=request.user)
+        result = services.subscription_cancel(user=request.user)
     except (services.BillingError, gateway.GatewayError) as exc:
         messages.error(request, str(exc))
     else:
-        if subscription.is_final:
+        subscription = result.subscription
+        if result.refund_pending:
+            messages.success(
+                request,
+                "Your subscription has ended; completed courses stay open. Your refund could not be sent just "
+                "now: we keep trying and e-mail you when it is on its way.",
+            )
+        elif result.ended_now:
             messages.success(
                 request,
                 "Your subscription has ended and your last payment is being refunded; completed courses stay open.",
@@ -92,8 +99,9 @@ def resume(request):
 @require_POST
 def card(request):
     """Update the card: Stripe's Customer Portal (or the local card page against localstripe)."""
+    return_url = request.build_absolute_uri(reverse("billing:overview"))
     try:
-        url = services.portal_url(user=request.user, return_url=request.build_absolute_uri(reverse("billing:overview")))
+        url = services.card_update_url(user=request.user, return_url=return_url)
     except (services.BillingError, gateway.GatewayError) as exc:
         messages.error(request, str(exc))
         return redirect("billing:overview")
@@ -101,7 +109,7 @@ def card(request):
 
 
 def _local_only():
-    if not gateway.is_local():
+    if not gateway.current().takes_card_details:
         raise Http404("The local card page exists only against localstripe.")
 
 
@@ -114,6 +122,10 @@ def local_checkout(request, checkout_id):
         try:
             services.checkout_complete_local(checkout=checkout, **form.cleaned_data)
         except (services.BillingError, gateway.GatewayError) as exc:
+            if selectors.subscription_state_of(user=request.user).is_live:
+                # Subscribed meanwhile (another tab): this card page has nothing left to do.
+                messages.info(request, str(exc))
+                return redirect("billing:overview")
             form.add_error(None, str(exc))
         else:
             return redirect("billing:welcome")

@@ -65,13 +65,16 @@ def catalog(request):
 
 def course(request, slug):
     course = courses.course_get(slug=slug)
+    outline = courses.course_outline(user=request.user, course=course, can_view=_can_view(request.user))
+    # Only a completed course can be kept: the two questions cost nothing on the other course pages.
+    can_keep = bool(outline.completion) and access.can_download_course_archive(request.user, course_id=course.pk)
     context = {
         "course": course,
-        "outline": courses.course_outline(user=request.user, course=course, can_view=_can_view(request.user)),
+        "outline": outline,
         "interviews": course.interviews.all(),
         "offer": _offer(request.user),
-        "can_keep": access.can_download_course_archive(request.user, course_id=course.pk),
-        "archive": selectors.archive_latest(user=request.user, course_id=course.pk),
+        "can_keep": can_keep,
+        "archive": selectors.archive_latest(user=request.user, course_id=course.pk) if can_keep else None,
     }
     return render(request, "courseware/course.html", context)
 

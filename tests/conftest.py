@@ -11,6 +11,39 @@ from tests import factories
 DEMO_PACK = Path(__file__).resolve().parent.parent / "content" / "demo"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _only_loopback_network():
+    """Tests talk to this machine only (PostgreSQL, Redis, Docker, localstripe, the live server): a
+    connection or a name lookup for anywhere else fails the test at once instead of leaving the host."""
+    import ipaddress
+    import socket
+
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def local(host) -> bool:
+        if host in ("localhost", "", None) or str(host).endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(str(host).strip("[]").split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not local(address[0]):
+            raise OSError(f"tests may only connect to this machine, not {address[0]}")
+        return real_connect(sock, address)
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        if not local(host):
+            raise socket.gaierror(f"tests may only look up this machine, not {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = guarded_connect
+    socket.getaddrinfo = guarded_getaddrinfo
+    yield
+    socket.socket.connect, socket.getaddrinfo = real_connect, real_getaddrinfo
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Each test writes media to its own folder."""
@@ -99,7 +132,7 @@ def stripe_local(settings, localstripe_server, db):
     settings.STRIPE_WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
     request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
     urllib.request.urlopen(request, timeout=5).read()
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
     return services.plan_ensure_default()
 
 

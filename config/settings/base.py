@@ -91,6 +91,17 @@ TEMPLATES = [
 # Embedded default: SQLite, so `make run` needs no server. DATABASE_URL switches to PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several writers at once (the web server's threads, the Celery worker, Stripe's webhooks arriving
+    # together): WAL lets readers and one writer work side by side; IMMEDIATE makes every transaction
+    # take the write lock when it begins, so a writer waits its turn (up to `timeout` seconds) instead
+    # of failing at once with "database is locked" when a read-then-write transaction cannot upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=30),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -251,11 +262,17 @@ BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=7)
 BILLING_AUTO_REFUND_HOURS = env.int("BILLING_AUTO_REFUND_HOURS", default=48)
 BILLING_END_ON_SPECIALIZATION_COMPLETE = env.bool("BILLING_END_ON_SPECIALIZATION_COMPLETE", default=True)
 BILLING_STAFF_EMAILS = env.list("BILLING_STAFF_EMAILS", default=[])
+# The nightly reconciliation re-reads each customer's invoices of this many days (a monthly cycle and
+# its payment retries), and re-queues at most BATCH unprocessed webhook events a run, oldest first;
+# events older than MAX_AGE_DAYS are left for staff (admin: Billing → Webhook events).
+BILLING_RECONCILE_DAYS = env.int("BILLING_RECONCILE_DAYS", default=40)
+BILLING_WEBHOOK_REQUEUE_BATCH = env.int("BILLING_WEBHOOK_REQUEUE_BATCH", default=500)
+BILLING_WEBHOOK_REQUEUE_MAX_AGE_DAYS = env.int("BILLING_WEBHOOK_REQUEUE_MAX_AGE_DAYS", default=7)
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
     "billing-reconcile-nightly": {
-        "task": "billing.tasks.reconcile_subscriptions",
+        "task": "billing.tasks.billing_reconcile",
         "schedule": crontab(hour=3, minute=17),  # nightly, UTC
         "options": {"expires": 6 * 60 * 60},
     },

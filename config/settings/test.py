@@ -29,3 +29,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key"}
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=f"{_redis_base}/{15 - _worker % 8}")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 SANDBOX_WARM_POOL_SIZE = env.int("SANDBOX_WARM_POOL_SIZE", default=0)
+
+# Stripe: nothing leaves this machine. A test that wants a Stripe-compatible server starts localstripe
+# (tests/conftest.py `stripe_local`); everywhere else a call is refused at once by a closed loopback port.
+STRIPE_API_BASE = env("TEST_STRIPE_API_BASE", default="http://127.0.0.1:9")

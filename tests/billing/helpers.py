@@ -164,6 +164,15 @@ def charge_refunded(charge_id: str, *, amount: int, refunds: list[tuple[str, int
 
 
 @dataclass
+class Failure:
+    """A recorded error answer (Stripe's error JSON; Stripe-Should-Retry: false, so the SDK does not retry)."""
+
+    status: int = 500
+    type: str = "api_error"
+    message: str = "An unknown error occurred"
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -191,6 +200,9 @@ class RecordingHTTPClient(stripe.HTTPClient):
         body = self.responses.get((method.upper(), parsed.path))
         if body is None:
             return json.dumps({"error": {"type": "invalid_request_error", "message": "No such"}}), 404, {}
+        if isinstance(body, Failure):
+            error = {"error": {"type": body.type, "message": body.message}}
+            return json.dumps(error), body.status, {"Request-Id": "req_recorded", "stripe-should-retry": "false"}
         return json.dumps(body), 200, {"Request-Id": "req_recorded"}
 
     def close(self):

@@ -190,12 +190,12 @@ def test_nightly_reconciliation_repairs_a_lost_webhook(client, stripe_local):
     start_trial(client, learner)
     sub = Subscription.objects.get(user=learner)
     gateway.client().v1.subscriptions.cancel(sub.stripe_subscription_id)  # its webhook never reaches us
-    run = services.subscriptions_reconcile()
+    run = services.billing_reconcile()
     assert (run.checked, run.repaired) == (1, 1)
     assert f"{sub.stripe_subscription_id} ({learner.email}): status: incomplete → canceled" in run.report
     access.forget(learner)
     assert access.access_state(learner) is AccessState.EXPIRED
-    again = services.subscriptions_reconcile()
+    again = services.billing_reconcile()
     assert (again.checked, again.repaired) == (0, 0) and ReconciliationRun.objects.count() == 2
 
 
@@ -230,7 +230,7 @@ def test_localstripe_webhooks_reach_the_endpoint_and_drive_the_state(live_server
     from django.test import Client
 
     time.sleep(1.5)  # localstripe sends 1 s late: let earlier tests' events drain to the discard URL first
-    gateway.local_webhook_register(url=f"{live_server.url}/billing/stripe/webhook/", secret=stripe_local_secret())
+    gateway.current().webhook_register(url=f"{live_server.url}/billing/stripe/webhook/", secret=stripe_local_secret())
     learner = UserFactory()
     TrialClaim.objects.create(user=learner)
     client = Client()
@@ -247,7 +247,7 @@ def test_localstripe_webhooks_reach_the_endpoint_and_drive_the_state(live_server
     assert invoice.user == learner and invoice.amount_paid == 4900
     assert any(m.subject.endswith("Receipt for your payment") for m in mail.outbox)
     assert Checkout.objects.get(user=learner).status == "complete"
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=stripe_local_secret())
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=stripe_local_secret())
     time.sleep(1.2)  # no late delivery may reach the live server while the database is flushed
 
 
@@ -290,7 +290,7 @@ def test_every_creating_call_of_the_local_sign_up_carries_a_key_from_our_records
     start_trial(client, learner)
     checkout = Checkout.objects.get(user=learner)
     keys = {c.path: c.headers.get("Idempotency-Key") for c in spy.calls if c.method == "POST"}
-    assert keys["/v1/customers"] == f"customer-user-{learner.pk}"
+    assert keys["/v1/customers"] == f"customer-user-{learner.pk}-g0"
     assert keys["/v1/payment_methods"].startswith(f"checkout-{checkout.pk}-pm-")
     assert keys["/v1/subscriptions"] == f"checkout-{checkout.pk}-subscription"
     assert spy.call("POST", "/v1/subscriptions").params["trial_end"]

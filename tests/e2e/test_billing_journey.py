@@ -48,7 +48,7 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     from tests.factories import UserFactory
 
     time.sleep(1.2)  # earlier tests' late localstripe deliveries drain to the discard URL
-    gateway.local_webhook_register(
+    gateway.current().webhook_register(
         url=f"{live_server.url}/billing/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
     )
     learner = UserFactory(email="grace@example.com")
@@ -123,7 +123,7 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     page.goto(live_server.url + "/courses/" + OTHER_COURSE + "/")
     expect(page.get_by_role("heading", name="Syllabus")).to_be_visible()
 
-    gateway.local_webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
+    gateway.current().webhook_register(url="http://127.0.0.1:9/discard", secret=settings.STRIPE_WEBHOOK_SECRET)
     time.sleep(1.2)
 
 
@@ -132,3 +132,35 @@ def _artifacts():
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def test_a_second_tab_cannot_start_a_second_subscription(page, live_server, stripe_local):
+    """Two tabs on the card page: the first starts the trial, the second is told, and nothing more is made."""
+    from billing.models import Subscription
+    from tests.factories import UserFactory
+
+    learner = UserFactory(email="two.tabs@example.com")
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(learner.email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign In").click()
+    tabs = [page, page.context.new_page()]
+    for tab in tabs:  # both tabs reach the card page before either is submitted
+        tab.goto(live_server.url + "/billing/")
+        tab.get_by_role("button", name="Start your 7-day free trial").click()
+        expect(tab.get_by_role("heading", name="Start your 7-day free trial")).to_be_visible()
+
+    first, second = tabs
+    first.get_by_role("button", name="Start free trial").click()
+    expect(first.get_by_role("heading", name="Your free trial has started")).to_be_visible()
+    second.get_by_role("button", name="Start free trial").click()
+
+    # The second tab is taken to the billing page, which says why and shows the one trial.
+    expect(second.get_by_role("heading", name="Billing")).to_be_visible()
+    expect(second.get_by_text("You already have an active subscription.")).to_be_visible()
+    expect(second.locator("[data-billing-state]")).to_have_text("Free trial")
+    second.screenshot(path=str(_artifacts() / "billing-second-tab-refused.png"), full_page=True)
+    second.set_viewport_size({"width": 390, "height": 844})
+    second.screenshot(path=str(_artifacts() / "billing-second-tab-refused-phone.png"), full_page=True)
+    assert Subscription.objects.filter(user=learner).count() == 1
+    second.close()

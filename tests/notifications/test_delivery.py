@@ -114,13 +114,13 @@ def test_two_workers_claiming_at_once_never_take_the_same_row(t0, transactional_
                 results["a"] = services.outbox_claim(now=t0, limit=5)
                 a_claimed.set()
                 # SKIP LOCKED: B passes over A's locked rows instead of waiting for A to commit.
-                results["b_did_not_wait"] = b_finished.wait(timeout=20)
+                results["b_did_not_wait"] = b_finished.wait(timeout=60)
         finally:
             connection.close()
 
     def worker_b():
         try:
-            a_claimed.wait(timeout=20)
+            a_claimed.wait(timeout=60)
             results["b"] = services.outbox_claim(now=t0, limit=100)
         finally:
             b_finished.set()

@@ -1,4 +1,4 @@
-"""Re-read every non-final subscription from Stripe now (the nightly Celery beat task does the same)."""
+"""Run the nightly reconciliation now: re-read from Stripe what lost webhooks may have left wrong."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,8 +6,11 @@ from billing import services
 
 
 class Command(BaseCommand):
-    help = "Repair drift between our subscriptions and Stripe's; the report is also kept in the admin."
+    help = (
+        "Repair drift between our billing records and Stripe's (subscriptions, invoices, refunds, disputes) and "
+        "queue webhook events still to process; the report is also kept in the admin."
+    )
 
     def handle(self, *args, **options):
-        run = services.subscriptions_reconcile()
+        run = services.billing_reconcile()
         self.stdout.write(f"Checked {run.checked}, repaired {run.repaired}.\n{run.report}")

@@ -24,9 +24,10 @@ class Command(BaseCommand):
             raise CommandError(f"Could not reach Stripe at {where}: {exc}") from exc
         self.stdout.write(f"Plan: {plan} → {plan.stripe_price_id}")
         if webhook_url:
-            if not gateway.is_local():
-                raise CommandError("--webhook-url is for localstripe; use the Stripe dashboard for real Stripe.")
             if not settings.STRIPE_WEBHOOK_SECRET:
                 raise CommandError("Set STRIPE_WEBHOOK_SECRET first.")
-            gateway.local_webhook_register(url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET)
+            try:
+                gateway.current().webhook_register(url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET)
+            except gateway.GatewayError as exc:
+                raise CommandError(f"--webhook-url is for localstripe: {exc}") from exc
             self.stdout.write(f"Webhook: {webhook_url}")

@@ -1,0 +1,225 @@
+"""Subscriptions: the one place their state is written (`subscription_sync`), and what a learner can
+change (cancel, resume) or what ends one (finishing the whole specialization)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import emails, gateway, selectors
+from .. import stripe_payloads as payloads
+from ..models import Checkout, Customer, Plan, Refund, Subscription
+from ..state import subscription_state
+from .customers import customer_link
+from .errors import BillingError
+from .invoices import refund_automatic, subscription_paid_invoice
+
+
+def _user_for(data: dict) -> object | None:
+    customer_id = payloads.ref_id(data.get("customer"))
+    customer = Customer.objects.filter(stripe_customer_id=customer_id).select_related("user").first()
+    if customer:
+        return customer.user
+    user_id = payloads.metadata_user_id(data)
+    if user_id:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user and customer_id:
+            customer_link(user=user, stripe_customer_id=customer_id)
+        return user
+    return None
+
+
+def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | None = None) -> Subscription | None:
+    """Apply a Stripe subscription snapshot taken at `stripe_time` (an event's `created`, or now for an
+    API response). A snapshot older than the one applied is ignored; on a tie the further-along status
+    wins, so duplicated and shuffled deliveries end in the same state. Returns None for a subscription
+    of a customer we do not know."""
+    stripe_id = data["id"]
+    rank = payloads.subscription_rank(data)
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(stripe_subscription_id=stripe_id).first()
+        if subscription is None:
+            user = user or _user_for(data)
+            if user is None:
+                return None
+            try:
+                with transaction.atomic():
+                    subscription = Subscription.objects.create(
+                        user=user, stripe_subscription_id=stripe_id, status=data.get("status") or "incomplete"
+                    )
+                created = True
+            except IntegrityError:  # a concurrent delivery created it first
+                subscription = Subscription.objects.select_for_update().get(stripe_subscription_id=stripe_id)
+                created = False
+        else:
+            created = False
+        newer = stripe_time > subscription.synced_at_stripe or (
+            stripe_time == subscription.synced_at_stripe and rank >= subscription.synced_rank
+        )
+        # canceled and incomplete_expired are terminal in Stripe: a later-stamped live snapshot is stale.
+        reopened = not created and subscription.is_final and rank < payloads.FINAL_RANK
+        if not (created or newer) or reopened:
+            return subscription
+        was_final = not created and subscription.is_final
+        was_past_due = subscription.status == "past_due"
+        period_start, period_end = payloads.subscription_period(data)
+        amount, currency = payloads.subscription_amount(data)
+        status = data.get("status") or subscription.status
+        subscription.status = status
+        subscription.stripe_customer_id = payloads.ref_id(data.get("customer")) or subscription.stripe_customer_id
+        subscription.trial_start = payloads.ts(data.get("trial_start"))
+        subscription.trial_end = payloads.ts(data.get("trial_end"))
+        subscription.current_period_start = payloads.ts(period_start)
+        subscription.current_period_end = payloads.ts(period_end)
+        subscription.cancel_at_period_end = bool(data.get("cancel_at_period_end")) or bool(data.get("cancel_at"))
+        subscription.canceled_at = payloads.ts(data.get("canceled_at"))
+        subscription.ended_at = payloads.ts(data.get("ended_at"))
+        if amount:
+            subscription.amount_cents, subscription.currency = amount, currency
+        if status == "past_due":
+            # Deterministic from the snapshot (the unpaid period began then), so replays agree.
+            if not (was_past_due and subscription.past_due_since):
+                subscription.past_due_since = payloads.ts(period_start) or payloads.ts(stripe_time)
+        else:
+            subscription.past_due_since = None
+        if subscription.plan_id is None:
+            price_id = payloads.subscription_price_id(data)
+            subscription.plan = plan or Plan.objects.filter(stripe_price_id=price_id).first() if price_id else plan
+        subscription.synced_at_stripe = stripe_time
+        subscription.synced_rank = rank
+        subscription.save()
+        _after_subscription_change(subscription, created=created, was_final=was_final)
+    return subscription
+
+
+def fresh_stamp(subscription: Subscription, *, now: datetime.datetime | None = None) -> int:
+    """The Stripe time to apply a fresh API response with (the answer to our own change, or a re-read):
+    it is at least as new as anything applied, so it always wins."""
+    return max(int((now or timezone.now()).timestamp()), subscription.synced_at_stripe + 1)
+
+
+def _after_subscription_change(subscription: Subscription, *, created: bool, was_final: bool) -> None:
+    to = [subscription.user.email]
+    context = {"subscription": subscription, "user": subscription.user, "billing_url": emails.billing_url()}
+    if created and subscription.is_trialing():
+        transaction.on_commit(lambda: emails.send(template="trial_started", to=to, context=context))
+    if subscription.is_final and not was_final:
+        transaction.on_commit(lambda: emails.send(template="subscription_ended", to=to, context=context))
+
+
+def _current_for_change(user, *, now: datetime.datetime) -> Subscription:
+    subscription = selectors.subscription_current(user=user, now=now)
+    if subscription is None or subscription.is_final:
+        raise BillingError("You have no subscription to change.")
+    return subscription
+
+
+@dataclasses.dataclass(frozen=True)
+class CancelResult:
+    """What a cancel did, for the message the learner reads."""
+
+    subscription: Subscription  # the one that decided their access, after the change
+    ended_now: bool  # a payment was refunded and access ends now
+    refund_pending: bool  # ... but Stripe has not made the refund yet (a task retries it)
+
+
+def subscription_cancel(*, user, now: datetime.datetime | None = None) -> CancelResult:
+    """Stop every subscription of the learner that would charge them again: a live one at the period's
+    end (they keep what they paid for), one that gives nothing now (unpaid, never paid) at once. A
+    learner charged at the end of the trial who cancels within BILLING_AUTO_REFUND_HOURS is refunded
+    and that subscription ends now; the refund is made only once Stripe has canceled it."""
+    now = now or timezone.now()
+    current = _current_for_change(user, now=now)
+    gw = gateway.current()
+    refunds = []
+    for subscription in Subscription.objects.filter(user=user).order_by("created_at", "id"):
+        live = subscription_state(subscription, now=now).is_live
+        if subscription.is_final or (live and subscription.cancel_at_period_end):
+            continue
+        conversion = selectors.auto_refund_invoice(subscription=subscription, now=now) if live else None
+        if live and conversion is None:
+            data = gw.subscription_set_cancel_at_period_end(
+                subscription_id=subscription.stripe_subscription_id, cancel=True
+            )
+        else:
+            data = gw.subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
+        subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+        if conversion is not None:
+            hours = settings.BILLING_AUTO_REFUND_HOURS
+            reason = f"Canceled within {hours} hours of the first charge after the trial"
+            refunds.append(refund_automatic(invoice=conversion, reason=reason))
+    current.refresh_from_db()
+    return CancelResult(
+        subscription=current,
+        ended_now=bool(refunds),
+        refund_pending=any(r.status != Refund.Status.SUCCEEDED for r in refunds),
+    )
+
+
+def subscription_refuse_second(*, checkout: Checkout, subscription: Subscription, data: dict) -> str:
+    """A second live subscription came through Stripe Checkout (two tabs, a repeated click) while the
+    learner already had one: cancel it at once, then refund what it charged, and tell the learner.
+    Called under the learner's lock (customer_lock). Safe to run again: each step checks first."""
+    if not subscription.is_final:
+        canceled = gateway.current().subscription_cancel_now(subscription_id=subscription.stripe_subscription_id)
+        subscription = subscription_sync(data=canceled, stripe_time=fresh_stamp(subscription))
+    invoice = subscription_paid_invoice(data=data, stripe_time=int(timezone.now().timestamp()))
+    refund = None
+    if invoice is not None:
+        refund = refund_automatic(invoice=invoice, reason="A second subscription, started while you already had one")
+    message = "You already had an active subscription: this second one was canceled" + (
+        " and its payment refunded." if refund else "; nothing was charged for it."
+    )
+    told = Checkout.objects.filter(pk=checkout.pk).exclude(status=Checkout.Status.REFUSED)
+    if told.update(status=Checkout.Status.REFUSED, message=message):
+        user = checkout.user
+        context = {"user": user, "refund": refund, "invoice": invoice, "billing_url": emails.billing_url()}
+        transaction.on_commit(lambda: emails.send(template="second_subscription", to=[user.email], context=context))
+    return f" A second live subscription: {subscription.stripe_subscription_id} canceled" + (
+        f", {invoice.stripe_invoice_id} refunded." if refund else "."
+    )
+
+
+def subscription_resume(*, user, now: datetime.datetime | None = None) -> Subscription:
+    now = now or timezone.now()
+    subscription = _current_for_change(user, now=now)
+    if not subscription.cancel_at_period_end:
+        raise BillingError("Your subscription is not set to end.")
+    data = gateway.current().subscription_set_cancel_at_period_end(
+        subscription_id=subscription.stripe_subscription_id, cancel=False
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=False)
+    return subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+
+
+def subscription_end_for_completion(*, user, now: datetime.datetime | None = None) -> Subscription | None:
+    """The learner finished the whole specialization: stop charging at the period's end (a setting).
+    Every subscription that would renew stops, so a learner left with two is not charged for either."""
+    if not settings.BILLING_END_ON_SPECIALIZATION_COMPLETE:
+        return None
+    now = now or timezone.now()
+    renewing = [
+        s
+        for s in Subscription.objects.filter(user=user).order_by("created_at", "id")
+        if not s.is_final and not s.cancel_at_period_end
+    ]
+    if not renewing:
+        return None
+    for subscription in renewing:
+        data = gateway.current().subscription_set_cancel_at_period_end(
+            subscription_id=subscription.stripe_subscription_id, cancel=True
+        )
+        Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)
+        subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
+    subscription = selectors.subscription_current(user=user, now=now)
+    emails.send(
+        template="completion_ending",
+        to=[user.email],
+        context={"user": user, "subscription": subscription, "billing_url": emails.billing_url()},
+    )
+    return subscription
