@@ -37,6 +37,7 @@ setup: venv
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) import_pack content/demo
 	@$(MANAGE) seed_demo_users
+	@$(MANAGE) seed_demo_forums
 
 # Grading needs a Docker engine and the sandbox image: platform/scripts/sandbox-for-run.sh does for
 # `make run` what `make test` does (engine as root, image, demo graders published), or says why not.

@@ -275,6 +275,14 @@ def can_endorse(user, *, course_id: int) -> Decision:
     return can_moderate_forum(user, course_id=course_id)
 
 
+def can_see_anonymous_authors(user, *, course_id: int) -> Decision:
+    """Who wrote a post that is anonymous to peers: staff only. Mentors are learners too, so they
+    moderate an anonymous post (hide it, mute its author) without learning the name."""
+    if is_staff(user):
+        return ALLOW
+    return deny(Reason.STAFF_ONLY, "Anonymous posts are anonymous to everyone but staff.")
+
+
 # ---- certificates and staff work ------------------------------------------------------------------
 
 

@@ -28,6 +28,19 @@ def roles_of(user) -> Roles:
     )
 
 
+def user_ids_with_roles(*, staff: bool = False, mentor: bool = False) -> list[int]:
+    """Active users holding any of the named roles (e.g. the people who review forum flags)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    if staff:
+        condition |= Q(is_staff=True)
+    if mentor:
+        condition |= Q(is_mentor=True)
+    return list(get_user_model().objects.filter(condition, is_active=True).order_by("pk").values_list("pk", flat=True))
+
+
 def display_name(user) -> str:
     """How a learner is named on pages: their name, else the part of their e-mail before the @."""
     return user.display_name
@@ -38,4 +51,4 @@ def certificate_name(user) -> str:
     return (getattr(user, "name", "") or user.display_name or user.email).strip()
 
 
-__all__ = ["Roles", "certificate_name", "display_name", "roles_of", "user_create_verified"]
+__all__ = ["Roles", "certificate_name", "display_name", "roles_of", "user_create_verified", "user_ids_with_roles"]

@@ -7,8 +7,11 @@ from .models import User
 
 
 @transaction.atomic
-def user_create_verified(*, email: str, password: str, name: str = "", is_staff: bool = False) -> User:
-    """Create (or update) a user whose e-mail is already verified; used for demo and fixture accounts."""
+def user_create_verified(
+    *, email: str, password: str | None, name: str = "", is_staff: bool = False, is_mentor: bool = False
+) -> User:
+    """Create (or update) a user whose e-mail is already verified; used for demo and fixture accounts.
+    password=None: an account nobody can log in to (the authors of the demo forum threads)."""
     email = email.lower()
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -16,7 +19,11 @@ def user_create_verified(*, email: str, password: str, name: str = "", is_staff:
     user.name = name or user.name
     user.is_staff = is_staff
     user.is_superuser = is_staff
-    user.set_password(password)
+    user.is_mentor = is_mentor
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     user.save()
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user

@@ -31,6 +31,7 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
+    path("forums/", include("forums.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("courseware.urls")),
 ]

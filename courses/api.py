@@ -19,14 +19,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from .media import captions_to_vtt
-from .models import Course, CourseCompletion, Enrollment, Item, ItemKind, Specialization
+from .models import Course, CourseCompletion, Enrollment, Item, ItemKind, Specialization, Week
 from .packs.bounded_yaml import LineDict, LineList, YamlError
 from .packs.bounded_yaml import loads as yaml_loads
 from .packs.bounded_yaml import plain as yaml_plain
 from .packs.format import SLUG_RE
 from .registry import (
     PackHandler,
+    item_panels,
     item_view_for,
+    register_item_panel,
     register_item_view,
     register_pack_handler,
     register_passed_checker,
@@ -148,6 +150,40 @@ def item_facts(item) -> ItemFacts:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class WeekFacts:
+    week_id: int
+    number: int
+    title: str
+    items: tuple[ItemFacts, ...]
+
+
+def course_structure(*, course_id: int) -> list[WeekFacts]:
+    """The weeks of a course in order, each with its items in order (two queries), for apps that mirror
+    the structure (the forums' topics per week and per assignment)."""
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    facts = _course_facts(course)
+    items: dict[int, list[ItemFacts]] = {}
+    for item in Item.objects.filter(course_id=course_id).order_by("week__number", "order", "id"):
+        items.setdefault(item.week_id, []).append(
+            ItemFacts(
+                item_id=item.pk,
+                slug=item.slug,
+                title=item.title,
+                kind=item.kind,
+                is_preview=item.is_preview,
+                is_graded=item.is_graded,
+                course=facts,
+            )
+        )
+    return [
+        WeekFacts(week_id=week.pk, number=week.number, title=week.title, items=tuple(items.get(week.pk, ())))
+        for week in Week.objects.filter(course_id=course_id).order_by("number")
+    ]
+
+
 def specialization_facts(*, specialization_id: int) -> SpecializationFacts:
     spec = Specialization.objects.filter(pk=specialization_id).first()
     if spec is None:
@@ -251,6 +287,7 @@ __all__ = [
     "PackHandler",
     "ProgressError",
     "SpecializationFacts",
+    "WeekFacts",
     "WeekRow",
     "YamlError",
     "captions_to_vtt",
@@ -265,6 +302,7 @@ __all__ = [
     "course_material",
     "course_notify_request",
     "course_outline",
+    "course_structure",
     "course_syllabus",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
@@ -279,11 +317,13 @@ __all__ = [
     "item_get",
     "item_mark_complete",
     "item_page",
+    "item_panels",
     "item_view_for",
     "learner_progress",
     "learner_summary",
     "lecture_for_media",
     "progress_record",
+    "register_item_panel",
     "register_item_view",
     "register_pack_handler",
     "register_passed_checker",

@@ -84,3 +84,21 @@ def register_question_validator(validator: QuestionValidator) -> None:
 
 def question_validator() -> QuestionValidator | None:
     return _question_validator[0] if _question_validator else None
+
+
+# Panels shown under every item page (lecture, reading, quiz, assignment, ...), whichever app renders it:
+# (request, item) -> an HTML fragment (already escaped/sanitised by its provider) or None to show nothing.
+# The forums register "questions about this lecture"; peer review or others may add theirs. A provider
+# decides for itself what the user may see (it asks the access app).
+ItemPanel = Callable[[Any, Any], "str | None"]
+_item_panels: list[ItemPanel] = []
+
+
+def register_item_panel(provider: ItemPanel) -> None:
+    """Add a panel provider; registering the same callable twice keeps one."""
+    if provider not in _item_panels:
+        _item_panels.append(provider)
+
+
+def item_panels() -> list[ItemPanel]:
+    return list(_item_panels)

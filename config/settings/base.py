@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sites",
+    "django.contrib.postgres",  # full-text search and trigram similarity (forums); inert on SQLite
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     # apps below it, and only through their api.py.
     "restapi",
     "courseware",
+    "forums",
     "grading",
     "quizzes",
     "certificates",
@@ -362,3 +364,23 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
         "options": {"expires": 6 * 60 * 60},
     },
 }
+
+# Forums (forums/rules.py, forums/search.py). New members' posts are held for review until they have
+# this many approved posts and an account this many days old.
+FORUM_TRUST_APPROVED_POSTS = env.int("FORUM_TRUST_APPROVED_POSTS", default=2)
+FORUM_TRUST_MIN_DAYS = env.int("FORUM_TRUST_MIN_DAYS", default=2)
+# A post is hidden pending review after this many flags (one is enough for a pasted graded solution,
+# or for a flag from a moderator).
+FORUM_AUTO_HIDE_FLAGS = env.int("FORUM_AUTO_HIDE_FLAGS", default=3)
+FORUM_HONOUR_CODE_HIDE_FLAGS = env.int("FORUM_HONOUR_CODE_HIDE_FLAGS", default=1)
+# Per member, per rolling window: (how many, seconds). Moderators are not limited.
+FORUM_RATE_LIMITS = {
+    "thread": (env.int("FORUM_THREADS_PER_HOUR", default=6), 3600),
+    "post": (env.int("FORUM_POSTS_PER_HOUR", default=40), 3600),
+    "flag": (env.int("FORUM_FLAGS_PER_HOUR", default=20), 3600),
+}
+# Search ranks at most this many of the newest matches; the similar-question box shows a thread only
+# at or above this pg_trgm similarity between the normalised words of the typed title and of its title and
+# first words (tuned on bench/data/forum_paraphrases.yaml: forums/docs/decisions/0002-*.md).
+FORUM_SEARCH_CANDIDATES = env.int("FORUM_SEARCH_CANDIDATES", default=500)
+FORUM_SIMILAR_MIN_SCORE = env.float("FORUM_SIMILAR_MIN_SCORE", default=0.12)

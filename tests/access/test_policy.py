@@ -114,6 +114,7 @@ def test_policy_table(state, kind):
     assert bool(access.can_read_forum(user, course_id=course_id)) is (state != "anonymous")
     assert bool(access.can_read_forum(user, course_id=course_id, public=True)) is True
     assert bool(access.can_moderate_forum(user, course_id=course_id)) is (state == "staff")
+    assert bool(access.can_see_anonymous_authors(user, course_id=course_id)) is (state == "staff")
     assert bool(access.can_earn_certificate(user, course_id=course_id)) is (
         full or (kind == "completed" and state != "anonymous")
     )
@@ -173,3 +174,12 @@ def test_a_late_event_for_an_old_subscription_does_not_close_the_new_one():
     SubscriptionFactory(user=learner, status="canceled", ended_at=NOW - 40 * DAY)  # its row made later
     access.forget(learner)
     assert access.access_state(learner) is AccessState.ACTIVE
+
+
+def test_mentors_moderate_forums_without_seeing_who_posted_anonymously():
+    mentor = UserFactory(is_mentor=True)
+    course = CourseFactory()
+    assert access.can_moderate_forum(mentor, course_id=course.pk)
+    assert access.can_endorse(mentor, course_id=course.pk)
+    decision = access.can_see_anonymous_authors(mentor, course_id=course.pk)
+    assert not decision and decision.reason is Reason.STAFF_ONLY and decision.message

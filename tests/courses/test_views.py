@@ -200,4 +200,7 @@ def test_query_count_does_not_grow_with_course_size(client, page):
 
     small_count = _count(client, url(small))
     assert _count(client, url(big)) == small_count
-    assert small_count <= 13, f"{page} page uses {small_count} queries"  # 12 + the header's notification bell
+    # 12 + the header's notification bell; item pages + 3 for the forum's questions panel under every item
+    # (the member's mutes and bans, the questions, the posting decision's course facts)
+    budget = 16 if page == "lecture" else 13
+    assert small_count <= budget, f"{page} page uses {small_count} queries"

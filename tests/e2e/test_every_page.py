@@ -76,6 +76,13 @@ def learner_world(transactional_db, demo_content):
     certificate = CertificateFactory(user=learner, learner_name=learner.name)
     spec = Specialization.objects.get()
     interview = Interview.objects.first()
+    from django.conf import settings as django_settings
+
+    from forums import demo as forum_demo
+    from forums.models import Thread
+
+    forum_demo.seed(django_settings.BASE_DIR / "content" / "demo" / "forums.yaml")
+    code_and_math = Thread.objects.get(title__startswith="propagate() fails")
     pages = {
         "home": "/",
         "catalog": "/courses/",
@@ -97,6 +104,11 @@ def learner_world(transactional_db, demo_content):
         "profile": "/accounts/profile/",
         "notifications": "/notifications/",
         "notification-preferences": "/notifications/preferences/",
+        "forums": "/forums/",
+        "forum": f"/forums/{lecture.course.slug}/",
+        "forum-search": f"/forums/{lecture.course.slug}/?q=shapes+aligned&unanswered=",
+        "forum-thread": code_and_math.get_absolute_url(),
+        "forum-ask": f"/forums/{lecture.course.slug}/ask/?item={item.pk}",
         "interviews": "/heroes/",
         "interview": interview.get_absolute_url(),
         "not-found": "/no/such/page/",

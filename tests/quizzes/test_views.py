@@ -121,7 +121,9 @@ def test_query_count_does_not_grow_with_the_number_of_questions(client, make_qui
         url = quiz.item.get_absolute_url() if page == "quiz" else reverse("quizzes:attempt", args=[attempt.pk])
         counts.append(_count(client, url))
     assert counts[0] == counts[1]
-    assert counts[0] <= 15, f"{page} page uses {counts[0]} queries"  # 14 + the header's notification bell
+    # 14 + the header's notification bell; the quiz item page + 3 for the forum's questions panel
+    budget = 18 if page == "quiz" else 15
+    assert counts[0] <= budget, f"{page} page uses {counts[0]} queries"
 
 
 def test_in_video_questions_reach_the_page_without_answers_and_are_checked_on_the_server(client):
