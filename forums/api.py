@@ -32,6 +32,7 @@ __all__ = [
     "post_reply",
     "posts_page",
     "similar_questions",
+    "start_thread",
     "thread_facts",
     "thread_url",
     "threads_page",
@@ -92,7 +93,14 @@ def _forum(course_slug: str):
     return services.forum_ensure(course_id=course.pk)
 
 
-def ask_question(
+def ask_question(*, author, course_slug: str, title: str, body: str, week: int | None = None) -> int:
+    """Ask a question in a course's forum, in the topic of `week` (a week number) or in General.
+    Returns the new thread's id. A new member's question is stored but held for review, as on the page.
+    Raises ForumError (with the sentence a learner would see) when refused or invalid."""
+    return start_thread(author=author, course_slug=course_slug, title=title, body=body, week=week)
+
+
+def start_thread(
     *,
     author,
     course_slug: str,
@@ -103,10 +111,8 @@ def ask_question(
     item_id: int | None = None,
     anonymous: bool = False,
 ) -> int:
-    """Ask a question (or start a discussion) in a course's forum, in the topic of `week` (a week number),
-    of `item_id`'s week or assignment, or in General. Returns the new thread's id. A new member's thread is
-    stored but held for review, as on the page. Raises ForumError (with the sentence a learner would see)
-    when refused or invalid."""
+    """Ask a question or start a discussion, in the topic of `week`, of `item_id`'s assignment or week, or
+    in General; anonymous to other learners when asked. Returns the thread's id; raises ForumError."""
     forum = _forum(course_slug)
     topic = services.topic_for_week(forum, week) if week is not None or item_id is None else None
     thread = services.thread_create(

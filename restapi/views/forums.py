@@ -37,7 +37,9 @@ def _refusal(exc: forums.ForumError) -> exceptions.APIException:
     if exc.code in ("banned", "muted"):  # this forum's moderators said no
         return exceptions.PermissionDenied(str(exc), code=exc.code)
     if exc.code == "rate_limited":
-        return TooSoon(str(exc))
+        refusal = TooSoon(str(exc))
+        refusal.wait = exc.retry_after or 60  # the error handler turns it into Retry-After
+        return refusal
     return Unprocessable(str(exc), code=exc.code or "unprocessable")
 
 
@@ -106,7 +108,7 @@ class ThreadList(IdempotentCreate, SignedInView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
-            thread_id = forums.ask_question(
+            thread_id = forums.start_thread(
                 author=request.user,
                 course_slug=self.kwargs["slug"],
                 title=data["title"],

@@ -65,7 +65,9 @@ def test_a_member_asks_a_question_and_reads_it_back(course, forum, learner):
 
 def test_a_newcomers_thread_is_held_and_others_do_not_see_it(course, forum):
     author = newcomer()
-    response = client_for(author).post(threads_url(course), {"title": "Is this held for review?", "body": "First post"}, format="json")
+    response = client_for(author).post(
+        threads_url(course), {"title": "Is this held for review?", "body": "First post"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["state"] == "pending"
     assert client_for(member()).get(threads_url(course)).json()["results"] == []
@@ -135,10 +137,16 @@ def test_a_retried_post_with_the_same_key_posts_once(course, forum, learner):
 
 
 def test_a_closed_or_duplicate_thread_refuses_replies_with_the_pages_sentence(course, forum, learner, staff_member):
-    original = services.thread_create(author=learner, forum=forum, title="The original question", body="Some details about it.")
-    copy = services.thread_create(author=member(), forum=forum, title="A copy of the question", body="Some details about it.")
+    original = services.thread_create(
+        author=learner, forum=forum, title="The original question", body="Some details about it."
+    )
+    copy = services.thread_create(
+        author=member(), forum=forum, title="A copy of the question", body="Some details about it."
+    )
     services.thread_mark_duplicate(actor=staff_member, thread=copy, original=original)
-    response = client_for(member()).post(f"/api/v1/threads/{copy.pk}/posts/", {"body": "Another answer here."}, format="json")
+    response = client_for(member()).post(
+        f"/api/v1/threads/{copy.pk}/posts/", {"body": "Another answer here."}, format="json"
+    )
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "duplicate"
@@ -148,18 +156,32 @@ def test_a_closed_or_duplicate_thread_refuses_replies_with_the_pages_sentence(co
 def test_bad_input_changes_nothing(course, forum, learner):
     client = client_for(learner)
     assert client.post(threads_url(course), {"title": "", "body": "x"}, format="json").status_code == 400
-    assert client.post(threads_url(course), {"title": "A week that is not there", "body": "x", "week": 9}, format="json").status_code == 422
-    assert client.post("/api/v1/courses/nope/threads/", {"title": "A course that is not there", "body": "x"}, format="json").status_code == 404
+    assert (
+        client.post(
+            threads_url(course), {"title": "A week that is not there", "body": "x", "week": 9}, format="json"
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/v1/courses/nope/threads/", {"title": "A course that is not there", "body": "x"}, format="json"
+        ).status_code
+        == 404
+    )
     assert client.get("/api/v1/threads/999999/posts/").status_code == 404
     assert not Thread.objects.exists()
 
 
 def test_filters_and_a_moderators_view(course, forum, learner, staff_member):
-    answered = services.thread_create(author=learner, forum=forum, title="An answered question", body="Some details about it.", topic=None)
+    answered = services.thread_create(
+        author=learner, forum=forum, title="An answered question", body="Some details about it.", topic=None
+    )
     services.thread_create(author=learner, forum=forum, title="An open question", body="Some details about it.")
     reply = services.reply_create(author=member(), thread=answered, body="Here")
     services.answer_accept(actor=learner, post=reply)
-    hidden = services.thread_create(author=member(), forum=forum, title="A hidden question", body="Some details about it.")
+    hidden = services.thread_create(
+        author=member(), forum=forum, title="A hidden question", body="Some details about it."
+    )
     services.post_hide(actor=staff_member, post=hidden.posts.get(), reason="spam")
     Thread.objects.filter(pk=hidden.pk).update(state=Visibility.HIDDEN)
     titles = [r["title"] for r in client_for(learner).get(threads_url(course) + "?unanswered=true").json()["results"]]
@@ -170,8 +192,22 @@ def test_filters_and_a_moderators_view(course, forum, learner, staff_member):
 
 def test_a_list_costs_a_fixed_number_of_queries(course, forum, learner, django_assert_max_num_queries):
     for n in range(5):
-        services.thread_create(author=member(), forum=forum, title=f"Question number {n}", body="Some details about it.")
+        services.thread_create(
+            author=member(), forum=forum, title=f"Question number {n}", body="Some details about it."
+        )
     client = client_for(learner)
     client.get(threads_url(course))  # warm caches (token, roles)
     with django_assert_max_num_queries(25):
         assert len(client.get(threads_url(course) + "?page_size=5").json()["results"]) == 5
+
+
+def test_the_forums_own_rate_limit_is_a_429_with_retry_after(course, forum, learner, settings):
+    settings.FORUM_RATE_LIMITS = {**settings.FORUM_RATE_LIMITS, "thread": (1, 3600)}
+    client = client_for(learner)
+    first = client.post(threads_url(course), {"title": "My first question", "body": "Details."}, format="json")
+    assert first.status_code == 201
+    second = client.post(threads_url(course), {"title": "My second question", "body": "Details."}, format="json")
+    assert second.status_code == 429
+    assert error_of(second)["code"] == "rate_limited"
+    assert 3500 <= int(second["Retry-After"]) <= 3600
+    assert Thread.objects.count() == 1
