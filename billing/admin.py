@@ -4,11 +4,14 @@ flagged for staff, every webhook event with its outcome, and the nightly reconci
 from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 
 from . import gateway, services
-from .forms import RefundForm
+from .forms import RefundForm, StaffActionForm
 from .models import (
     Checkout,
     Customer,
@@ -17,6 +20,7 @@ from .models import (
     Plan,
     ReconciliationRun,
     Refund,
+    StaffAction,
     Subscription,
     TrialClaim,
     WebhookEvent,
@@ -68,8 +72,49 @@ class PlanAdmin(NoDeleteMixin, admin.ModelAdmin):
                 self.message_user(request, f"{plan}: {exc}", messages.ERROR)
 
 
+class StaffActionInline(admin.TabularInline):
+    """Every staff action on the subscription: who, when, what, why, and what Stripe answered."""
+
+    model = StaffAction
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "staff", "kind", "reason", "detail", "succeeded", "outcome"]
+    readonly_fields = fields
+    verbose_name = "staff action"
+    verbose_name_plural = "Staff actions (who, when, what, why)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _may_manage(request) -> bool:
+    return request.user.is_active and request.user.is_staff and request.user.has_perm("billing.add_staffaction")
+
+
+def _manage_action(kind: StaffAction.Kind):
+    """A changelist action that opens the confirmation page of one staff action for one subscription."""
+
+    def action(modeladmin, request, queryset):
+        if queryset.count() != 1:
+            modeladmin.message_user(request, "Choose exactly one subscription.", messages.ERROR)
+            return None
+        return redirect("admin:billing_subscription_manage", queryset.get().pk, kind.value)
+
+    action.__name__ = f"manage_{kind.value}"
+    return admin.action(description=kind.label, permissions=["manage"])(action)
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only rows; staff change a subscription only through Stripe, with the actions below (each on its
+    own confirmation page with a reason), and every action is listed on the subscription."""
+
     list_display = [
         "user",
         "stripe_subscription_id",
@@ -82,12 +127,87 @@ class SubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["status", "cancel_at_period_end", "ends_for_completion"]
     search_fields = ["user__email", "stripe_subscription_id", "stripe_customer_id"]
     readonly_fields = ["access_state"]
+    inlines = [StaffActionInline]
+    change_form_template = "admin/billing/subscription/change_form.html"
+    actions = [_manage_action(kind) for kind in StaffAction.Kind]
+
+    def has_manage_permission(self, request) -> bool:
+        return _may_manage(request)
 
     @admin.display(description="Access (what the learner gets now)")
     def access_state(self, obj) -> str:
         # Stripe's raw status can differ from what it grants (a running trial reported as incomplete,
         # a past_due within its grace days): staff see the access policy's own answer beside it.
         return subscription_state(obj, now=timezone.now()).label
+
+    def get_urls(self):
+        manage = path(
+            "<int:pk>/manage/<str:kind>/",
+            self.admin_site.admin_view(self.manage_view),
+            name="billing_subscription_manage",
+        )
+        return [manage, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        subscription = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if subscription is not None and _may_manage(request):
+            extra_context["staff_actions"] = services.staff_actions_available(
+                subscription=subscription, now=timezone.now()
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def manage_view(self, request, pk: int, kind: str):
+        if not _may_manage(request):
+            raise PermissionDenied
+        subscription = get_object_or_404(Subscription.objects.select_related("user"), pk=pk)
+        if kind not in StaffAction.Kind.values:
+            raise Http404("No such action.")
+        label = StaffAction.Kind(kind).label
+        change_url = reverse("admin:billing_subscription_change", args=[subscription.pk])
+        check = services.check_staff_action(subscription=subscription, kind=kind, now=timezone.now())
+        extend = kind == StaffAction.Kind.EXTEND_TRIAL
+        form = StaffActionForm(request.POST if request.method == "POST" else None, extend_trial=extend)
+        if request.method == "POST" and check.allowed and form.is_valid():
+            try:
+                action = services.subscription_staff_action(
+                    subscription=subscription,
+                    staff=request.user,
+                    kind=kind,
+                    reason=form.cleaned_data["reason"],
+                    trial_days=form.cleaned_data.get("trial_days"),
+                )
+            except (services.BillingError, gateway.GatewayError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, f"{label}: done through Stripe. {action.detail}".strip())
+                return redirect(change_url)
+        if not check.allowed:
+            form.add_error(None, check.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}: {subscription.user}",
+            "subscription": subscription,
+            "state": subscription_state(subscription, now=timezone.now()),
+            "kind": kind,
+            "label": label,
+            "allowed": check.allowed,
+            "form": form,
+            "change_url": change_url,
+            "opts": self.model._meta,
+            "refund_invoice": services.staff.refundable_invoice(subscription)
+            if kind == StaffAction.Kind.END_NOW_REFUND
+            else None,
+        }
+        return render(request, "admin/billing/staff_action.html", context)
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "subscription", "kind", "staff", "reason", "succeeded"]
+    list_filter = ["kind", "succeeded"]
+    search_fields = ["subscription__user__email", "staff__email", "reason"]
+    actions = None
 
 
 @admin.register(Invoice)

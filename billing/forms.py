@@ -15,3 +15,21 @@ class RefundForm(forms.Form):
     reason = forms.CharField(
         label="Reason (the learner sees it)", max_length=300, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class StaffActionForm(forms.Form):
+    """Staff changing a subscription from the admin: why (always), and by how many days (a trial extension)."""
+
+    reason = forms.CharField(
+        label="Reason (recorded with your name; the learner's e-mail quotes it)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    trial_days = forms.IntegerField(label="Extend the trial by (days)", min_value=1, max_value=90, required=False)
+
+    def __init__(self, *args, extend_trial: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if extend_trial:
+            self.fields["trial_days"].required = True
+        else:
+            del self.fields["trial_days"]

@@ -6,6 +6,7 @@ overwrite a newer one.
 - customers.py: our learners as Stripe customers
 - checkout.py: starting a subscription, and cards
 - subscriptions.py: subscription state (the one writer), cancel, resume, ending after completion
+- staff.py: what staff do to a subscription from the admin (through Stripe, recorded)
 - invoices.py: invoices, refunds and disputes
 - webhooks.py: storing and processing Stripe's events
 - reconciliation.py: the nightly repair
@@ -29,6 +30,12 @@ from .invoices import (
 )
 from .plans import plan_ensure_default, plan_sync
 from .reconciliation import billing_reconcile
+from .staff import (
+    MAX_TRIAL_EXTENSION_DAYS,
+    check_staff_action,
+    staff_actions_available,
+    subscription_staff_action,
+)
 from .subscriptions import (
     CancelResult,
     subscription_cancel,
@@ -45,6 +52,7 @@ from .webhooks import (
 )
 
 __all__ = [
+    "MAX_TRIAL_EXTENSION_DAYS",
     "BillingError",
     "CancelResult",
     "TrialRefused",
@@ -53,6 +61,7 @@ __all__ = [
     "card_update_local",
     "card_update_url",
     "charge_refunded_sync",
+    "check_staff_action",
     "checkout_check",
     "checkout_complete_local",
     "checkout_start",
@@ -70,10 +79,12 @@ __all__ = [
     "refund_create",
     "refund_give_up",
     "refund_retry",
+    "staff_actions_available",
     "subscription_cancel",
     "subscription_end_for_completion",
     "subscription_refuse_second",
     "subscription_resume",
+    "subscription_staff_action",
     "subscription_sync",
     "webhook_event_give_up",
     "webhook_event_process",

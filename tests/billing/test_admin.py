@@ -56,6 +56,7 @@ def _a_row_of(model):
         Invoice,
         ReconciliationRun,
         Refund,
+        StaffAction,
         TrialClaim,
         WebhookEvent,
     )
@@ -73,6 +74,7 @@ def _a_row_of(model):
         "dispute": lambda: Dispute.objects.create(stripe_dispute_id="dp_del"),
         "webhookevent": lambda: WebhookEvent.objects.create(stripe_event_id="evt_del", type="x", payload={}),
         "reconciliationrun": lambda: ReconciliationRun.objects.create(),
+        "staffaction": lambda: StaffAction.objects.create(subscription=sub, staff=sub.user, kind="end_now", reason="x"),
     }
     return rows[model._meta.model_name]()
 
@@ -90,6 +92,7 @@ def _a_row_of(model):
         "dispute",
         "webhookevent",
         "reconciliationrun",
+        "staffaction",
     ],
 )
 def test_no_billing_row_can_be_deleted_from_the_admin(client, model_name):
@@ -123,4 +126,5 @@ def test_every_billing_model_in_the_admin_is_covered_by_the_deletion_test():
         "dispute",
         "webhookevent",
         "reconciliationrun",
+        "staffaction",
     }
