@@ -1,6 +1,7 @@
 """Billing admin: plans (synced to Stripe), subscriptions, invoices with the refund action, disputes
 flagged for staff, every webhook event with its outcome, and the nightly reconciliation reports."""
 
+import datetime
 from decimal import Decimal
 
 from django.contrib import admin, messages
@@ -9,13 +10,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+
+from courses import api as courses_api
 
 from . import gateway, services
-from .forms import RefundForm, StaffActionForm
+from .forms import AccessGrantForm, AidDecisionForm, RefundForm, StaffActionForm
 from .models import (
+    AccessGrant,
     Checkout,
     Customer,
     Dispute,
+    FinancialAidApplication,
     Invoice,
     Plan,
     ReconciliationRun,
@@ -307,3 +313,158 @@ class TrialClaimAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["user", "mode", "status", "with_trial", "created_at"]
+
+
+@admin.register(AccessGrant)
+class AccessGrantAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Complimentary access: staff give it here (chosen courses or the whole specialization, until a date);
+    a grant is never edited or deleted afterwards, only revoked (and kept as the record)."""
+
+    form = AccessGrantForm
+    list_display = ["user", "kind", "what", "until", "granted_by", "created_at", "revoked_at"]
+    list_filter = ["kind", "whole_specialization"]
+    search_fields = ["user__email", "reason"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "kind", "whole_specialization", "courses", "until", "reason"]
+        return [
+            "user",
+            "kind",
+            "what",
+            "until",
+            "reason",
+            "granted_by",
+            "created_at",
+            "revoked_at",
+            "revoked_by",
+            "application",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="Opens")
+    def what(self, obj) -> str:
+        if obj.whole_specialization:
+            return "The whole specialization"
+        titles = {course.course_id: course.title for course in courses_api.courses_all()}
+        return ", ".join(titles.get(course_id, f"course {course_id}") for course_id in obj.course_ids)
+
+    def save_model(self, request, obj, form, change):
+        grant = services.grant_create(
+            user=form.cleaned_data["user"],
+            whole_specialization=form.cleaned_data["whole_specialization"],
+            course_ids=form.cleaned_data["courses"],
+            until=form.cleaned_data["until"],
+            kind=form.cleaned_data["kind"],
+            reason=form.cleaned_data["reason"],
+            granted_by=request.user,
+        )
+        obj.pk = grant.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # grant_create wrote everything
+
+    @admin.action(description="Revoke now")
+    def revoke(self, request, queryset):
+        for grant in queryset.filter(revoked_at__isnull=True):
+            services.grant_revoke(grant=grant, by=request.user)
+        self.message_user(request, "Revoked: the access they gave ends now.")
+
+
+@admin.register(FinancialAidApplication)
+class FinancialAidApplicationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """The review queue: oldest waiting first; 'Review' opens the application with approve and decline."""
+
+    list_display = ["created_at", "user", "status", "asks_for", "review_link"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "circumstances", "goals"]
+    ordering = ["created_at"]
+    readonly_fields = [
+        "user",
+        "status",
+        "asks_for",
+        "circumstances",
+        "goals",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "decision_note",
+        "grant",
+    ]
+    fields = readonly_fields
+    change_form_template = "admin/billing/financialaidapplication/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # The queue opens on what waits for a decision.
+        if "status__exact" not in request.GET and not request.GET.get("_changelist_filters") and not request.GET:
+            return redirect(f"{request.path}?status__exact=pending")
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Asks for")
+    def asks_for(self, obj) -> str:
+        if obj.whole_specialization:
+            return "The whole specialization"
+        titles = {course.course_id: course.title for course in courses_api.courses_all()}
+        return ", ".join(titles.get(course_id, f"course {course_id}") for course_id in obj.course_ids)
+
+    @admin.display(description="Decision")
+    def review_link(self, obj) -> str:
+        if obj.status != FinancialAidApplication.Status.PENDING:
+            return obj.get_status_display()
+        url = reverse("admin:billing_financialaidapplication_review", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Review</a>', url)
+
+    def get_urls(self):
+        review = path(
+            "<int:pk>/review/",
+            self.admin_site.admin_view(self.review_view),
+            name="billing_financialaidapplication_review",
+        )
+        return [review, *super().get_urls()]
+
+    def review_view(self, request, pk: int):
+        if not request.user.has_perm("billing.add_accessgrant"):
+            raise PermissionDenied
+        application = get_object_or_404(FinancialAidApplication.objects.select_related("user"), pk=pk)
+        default_until = timezone.localdate() + datetime.timedelta(days=180)
+        form = AidDecisionForm(request.POST if request.method == "POST" else None, initial={"until": default_until})
+        if request.method == "POST" and form.is_valid():
+            try:
+                if "approve" in request.POST:
+                    until = form.cleaned_data["until"]
+                    if until is None:
+                        raise services.BillingError("Give the last day of free access to approve.")
+                    services.aid_approve(
+                        application=application, staff=request.user, until=until, note=form.cleaned_data["note"]
+                    )
+                    done = f"Approved: {application.user} has free access until {until:%d %B %Y}; e-mailed."
+                else:
+                    services.aid_decline(application=application, staff=request.user, note=form.cleaned_data["note"])
+                    done = f"Declined; {application.user} was e-mailed the reason."
+            except services.BillingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, done)
+                return redirect(reverse("admin:billing_financialaidapplication_changelist") + "?status__exact=pending")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Financial aid: {application.user}",
+            "application": application,
+            "asks_for": self.asks_for(application),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/billing/aid_review.html", context)
