@@ -425,7 +425,7 @@ class FinancialAidApplicationAdmin(NoDeleteMixin, admin.ModelAdmin):
         if obj.status != FinancialAidApplication.Status.PENDING:
             return obj.get_status_display()
         url = reverse("admin:billing_financialaidapplication_review", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Review</a>', url)
+        return format_html('<a class="button" href="{}">Review application</a>', url)
 
     def get_urls(self):
         review = path(

@@ -101,7 +101,7 @@ def test_apply_then_approve_opens_every_course_and_e_mails(client, superuser, dj
 
     client.force_login(superuser)
     queue = client.get(reverse("admin:billing_financialaidapplication_changelist"), follow=True).content.decode()
-    assert learner.email in queue and "Review" in queue
+    assert learner.email in queue and "Review application" in queue
     until = TODAY + datetime.timedelta(days=90)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
