@@ -183,10 +183,13 @@ def _on_trial_will_end(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
         return _unmatched(f"Subscription {obj.get('id')}", obj)
     if subscription.is_final or subscription.cancel_at_period_end:
         return _Outcome("The subscription will not renew: no reminder needed.")
-    emails.send(
+    emails.notify_learner(
+        user=subscription.user,
         template="trial_ending",
-        to=[subscription.user.email],
-        context={"subscription": subscription, "user": subscription.user, "billing_url": emails.billing_url()},
+        event_key=f"{subscription.stripe_subscription_id}:{int(subscription.trial_end.timestamp())}"
+        if subscription.trial_end
+        else event.stripe_event_id,
+        context={"subscription": subscription},
     )
     return _Outcome(f"Trial-ending reminder sent to {subscription.user.email}.")
 
@@ -278,15 +281,11 @@ def _on_invoice_failed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
-    emails.send(
+    emails.notify_learner(
+        user=invoice.user,
         template="payment_failed",
-        to=[invoice.user.email],
-        context={
-            "invoice": invoice,
-            "user": invoice.user,
-            "billing_url": emails.billing_url(),
-            "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
-        },
+        event_key=f"{invoice.stripe_invoice_id}:{obj.get('attempt_count') or event.stripe_event_id}",
+        context={"invoice": invoice, "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
     )
     return _Outcome(f"Payment failed for {invoice.stripe_invoice_id}; learner told how to update the card.")
 
@@ -296,14 +295,11 @@ def _on_action_required(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
-    emails.send(
+    emails.notify_learner(
+        user=invoice.user,
         template="action_required",
-        to=[invoice.user.email],
-        context={
-            "invoice": invoice,
-            "user": invoice.user,
-            "confirm_url": invoice.hosted_invoice_url or emails.billing_url(),
-        },
+        event_key=f"{invoice.stripe_invoice_id}:{event.stripe_event_id}",
+        context={"invoice": invoice, "confirm_url": invoice.hosted_invoice_url or emails.billing_url()},
     )
     return _Outcome(f"3-D Secure confirmation link sent for {invoice.stripe_invoice_id}.")
 
