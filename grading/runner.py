@@ -84,13 +84,13 @@ def grade_with_sandbox(
             collect_expected=collect_expected,
         )
         died = session.status == "died"
-    if died and not _engine_reachable():
+    if died and not engine_reachable():
         # The container "died" because the engine went away, not because of the notebook: retry.
         raise sandbox.InfrastructureError("the Docker engine stopped answering during grading")
     return report, image
 
 
-def _engine_reachable() -> bool:
+def engine_reachable() -> bool:
     try:
         return bool(docker_from_env().ping())
     except Exception:  # noqa: BLE001 - any failure to reach the engine is "not reachable"
