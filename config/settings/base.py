@@ -331,6 +331,9 @@ SANDBOX_OUTPUT_BYTES = env.int("SANDBOX_OUTPUT_BYTES", default=1_000_000)
 # Stray sandbox containers older than this are removed by the reaper (Celery beat).
 # Older than a warm container may wait (600 s) plus the longest grading (600 s): never one still in use.
 SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)
+# Extra labels on every sandbox container this process starts ("key=value,key2=value2"): a benchmark
+# counts only its own containers by them.
+SANDBOX_LABELS = env.dict("SANDBOX_LABELS", default={})
 
 # A lecture counts as watched when this share of it has been played.
 LECTURE_COMPLETE_FRACTION = 0.9
