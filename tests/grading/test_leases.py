@@ -208,3 +208,16 @@ def test_each_task_goes_to_its_queue(task, queue):
     options = app.tasks[task]._get_exec_options()
     routed = app.amqp.router.route(options, task)
     assert routed["queue"].name == queue
+
+
+def test_staff_read_the_lease_in_the_admin(submission, client, settings):
+    from tests.factories import UserFactory
+
+    settings.GRADING_WORKER_ID = "grader-7"
+    services._run_start(submission_id=submission.pk, version=None, regrade=None)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/grading/submission/{submission.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "grader-7" in text and "Lease expires at" in text
+    assert 'name="lease_worker"' not in text  # read-only: no input to change it
