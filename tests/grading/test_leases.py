@@ -221,3 +221,26 @@ def test_staff_read_the_lease_in_the_admin(submission, client, settings):
     text = page.content.decode()
     assert "grader-7" in text and "Lease expires at" in text
     assert 'name="lease_worker"' not in text  # read-only: no input to change it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_is_renewed_while_grading(sent, settings, monkeypatch):
+    """The attempt's thread pushes the expiry forward while the sandbox works; a dead process would not."""
+    import time
+
+    settings.GRADING_LEASE_RENEW_SECONDS = 0.1
+    assignment = make_assignment()
+    learner = SubscriptionFactory().user
+    submission = services.submission_create(assignment=assignment, learner=learner, data=as_bytes(SIGMOID_STARTER))
+    seen = []
+
+    def slow_grading(**kwargs):
+        for _ in range(3):
+            seen.append(Submission.objects.values_list("lease_expires_at", flat=True).get(pk=submission.pk))
+            time.sleep(0.5)
+        return REPORT, "img"
+
+    monkeypatch.setattr("grading.runner.grade_with_sandbox", slow_grading)
+    run = services.submission_grade(submission_id=submission.pk)
+    assert seen[0] < seen[1] < seen[2]
+    assert run.status == "graded" and Submission.objects.get(pk=submission.pk).lease_expires_at is None
