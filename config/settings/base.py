@@ -201,16 +201,43 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
-# Grading runs on its own queue; a worker takes one task at a time and acknowledges it only when done,
-# so a killed worker's submission goes back to the queue.
-CELERY_TASK_ROUTES = {"grading.tasks.*": {"queue": "grading"}}
+# Three queues, one worker service each (docker-compose.yml), so a grading backlog never delays e-mail
+# or webhooks: `grading` (notebooks; on hosts with a Docker engine), `email` (outgoing mail) and the
+# default queue, `celery` (Stripe webhooks, progress, certificates, the lease sweeper, everything else).
+# A worker takes one task at a time and acknowledges it only when done.
+CELERY_TASK_ROUTES = {
+    "grading.tasks.requeue_stale_submissions": {"queue": "celery"},  # recovery must not wait behind a backlog
+    "grading.tasks.*": {"queue": "grading"},
+    "notifications.tasks.*": {"queue": "email"},
+    "courses.tasks.notify_course_releases": {"queue": "email"},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+# Grading leases (grading/docs/decisions/0003-*.md): the database, not the broker, decides which attempt
+# grades a submission. A worker renews its lease every GRADING_LEASE_RENEW_SECONDS; when it dies, the
+# lease expires and the sweeper (every GRADING_SWEEP_SECONDS) queues the submission again, so a killed
+# worker's submission is graded again within lease + sweep interval.
+GRADING_WORKER_ID = env("GRADING_WORKER_ID", default="")
+GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
+GRADING_LEASE_RENEW_SECONDS = env.float("GRADING_LEASE_RENEW_SECONDS", default=GRADING_LEASE_SECONDS / 3)
+GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=10.0)
+GRADING_MAX_ABANDONED = env.int("GRADING_MAX_ABANDONED", default=5)  # attempts that died, then "error"
+# The grading task's own hard time limit (prefork pool): the longest grading (600 s) plus the container
+# start (60 s) and the trusted side's work, with room to spare. The soft limit ends it as an error first.
+GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=900)
+GRADING_TASK_SOFT_TIME_LIMIT = GRADING_TASK_TIME_LIMIT - 30
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis redelivers a message not acknowledged within the visibility timeout (default one hour): keep
+    # it above the grading hard limit, so a message is never handed to a second worker while the first
+    # may still be grading it. A dead worker's submission comes back sooner, through its lease.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_TASK_TIME_LIMIT + 300}
 CELERY_BEAT_SCHEDULE = {
     "reap-sandboxes": {"task": "grading.tasks.reap_sandboxes", "schedule": 300.0},
     "notify-course-releases": {"task": "courses.tasks.notify_course_releases", "schedule": 3600.0},
-    "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": 120.0},
+    "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": GRADING_SWEEP_SECONDS},
+    "requeue-engine-failures": {"task": "grading.tasks.requeue_engine_failures", "schedule": 60.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -304,6 +331,9 @@ SANDBOX_OUTPUT_BYTES = env.int("SANDBOX_OUTPUT_BYTES", default=1_000_000)
 # Stray sandbox containers older than this are removed by the reaper (Celery beat).
 # Older than a warm container may wait (600 s) plus the longest grading (600 s): never one still in use.
 SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)
+# Extra labels on every sandbox container this process starts ("key=value,key2=value2"): a benchmark
+# counts only its own containers by them.
+SANDBOX_LABELS = env.dict("SANDBOX_LABELS", default={})
 
 # A lecture counts as watched when this share of it has been played.
 LECTURE_COMPLETE_FRACTION = 0.9

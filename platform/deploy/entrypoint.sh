@@ -3,7 +3,8 @@
 #
 #   db | redis | nginx        the infrastructure, from Debian's packages in this image
 #   web                       wait for the database, migrate, then gunicorn config.wsgi
-#   worker                    wait for the database, then Celery on the celery and grading queues
+#   worker                    wait for the database, then Celery on $MOOC_WORKER_QUEUES (default: grading,
+#                             celery and email; docker-compose.yml runs one worker per queue)
 #   beat                      wait for the database, then Celery beat
 #   manage ARGS...            wait for the database, then manage.py ARGS (one-off operator commands)
 #   anything else             exec'd as given (a shell, for instance)
@@ -95,8 +96,9 @@ web)
         --timeout "${GUNICORN_TIMEOUT:-60}" --access-logfile - --forwarded-allow-ips '*'
     ;;
 worker)
+    # One queue per worker service in docker-compose.yml (grading | celery | email); all three by default.
     wait_for_db
-    as_mooc celery -A config worker -Q celery,grading \
+    as_mooc celery -A config worker -Q "${MOOC_WORKER_QUEUES:-grading,celery,email}" \
         --concurrency "${CELERY_CONCURRENCY:-2}" --loglevel INFO
     ;;
 beat)
