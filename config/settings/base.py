@@ -180,6 +180,34 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Media (rendered and recorded videos, course archives): the local filesystem (MEDIA_ROOT) by default, or
+# any S3-compatible object store (AWS, MinIO, Ceph, Garage...) with MEDIA_STORAGE=s3, through django-storages.
+# Objects stay private; a learner the access policy let in is redirected to a signed URL that expires after
+# MEDIA_SIGNED_URL_SECONDS (courseware/http.py).
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),  # empty: AWS itself
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),  # empty: boto3's own lookup (IAM role...)
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("MEDIA_S3_PREFIX", default=""),
+            "addressing_style": env("MEDIA_S3_ADDRESSING_STYLE", default="path"),  # most self-hosted stores
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": True,  # names are content hashes: the same name is the same file
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
 
 # Protected media (lecture videos). With X-Accel-Redirect nginx streams the file after Django
 # has asked the access policy; without it Django streams the file itself, with range support.
