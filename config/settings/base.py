@@ -55,11 +55,15 @@ INSTALLED_APPS = [
     "courses",
     "notifications",
     "accounts",
+    "ops",
     # After our apps, so restapi's templates (the OAuth2 consent page) replace the toolkit's own.
     "oauth2_provider",
 ]
 
 MIDDLEWARE = [
+    # First: a request id and the latency of everything below; answers /healthz, /readyz and /metrics itself,
+    # before host validation and the HTTPS redirect (probes call the container by its address, over HTTP).
+    "ops.middleware.RequestIdMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,6 +184,34 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Media (rendered and recorded videos, course archives): the local filesystem (MEDIA_ROOT) by default, or
+# any S3-compatible object store (AWS, MinIO, Ceph, Garage...) with MEDIA_STORAGE=s3, through django-storages.
+# Objects stay private; a learner the access policy let in is redirected to a signed URL that expires after
+# MEDIA_SIGNED_URL_SECONDS (courseware/http.py).
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),  # empty: AWS itself
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),  # empty: boto3's own lookup (IAM role...)
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("MEDIA_S3_PREFIX", default=""),
+            "addressing_style": env("MEDIA_S3_ADDRESSING_STYLE", default="path"),  # most self-hosted stores
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": True,  # names are content hashes: the same name is the same file
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
 
 # Protected media (lecture videos). With X-Accel-Redirect nginx streams the file after Django
 # has asked the access policy; without it Django streams the file itself, with range support.
@@ -349,13 +381,36 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Quizzes: answers sent this many seconds after a time limit are still accepted (network latency).
 QUIZ_SUBMIT_GRACE_SECONDS = env.int("QUIZ_SUBMIT_GRACE_SECONDS", default=15)
 
+# Logs go to stderr, one line each: LOG_FORMAT=json (production's default: ops/logging.py) or text. Every line
+# carries the request id (X-Request-ID), in Celery tasks too. mooc.access logs one line per request.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"stripe": {"level": "WARNING"}},  # the SDK logs every request at INFO
+    "loggers": {
+        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
+        "mooc.access": {"level": env("ACCESS_LOG_LEVEL", default="INFO")},
+    },
 }
+# The worker logs through the same configuration (JSON, request ids) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Operations (ops/): /metrics asks for this bearer token when set (nginx does not pass /metrics or /readyz
+# on: Prometheus scrapes web:8000 directly); a Celery worker serves its own metrics on this port (0: off);
+# grading workers report their engine to /readyz this often; more queues to report the depth of.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=[])
+ENGINE_HEARTBEAT_SECONDS = env.int("ENGINE_HEARTBEAT_SECONDS", default=15)
 
 # Billing (Stripe). With STRIPE_API_BASE on a loopback address (the default for development: the
 # localstripe that `make run` starts) the local test-card page replaces Stripe Checkout and the
