@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import time
 from pathlib import PurePath
 
 from django.conf import settings
@@ -38,6 +39,7 @@ from .models import (
 MAX_TEXT = 50_000
 MAX_REASON = 5_000
 MAX_COMMENT = 5_000
+RETRY_PAUSES = (0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1, 0.1)  # seconds; about half a second in all
 
 
 class PeerReviewError(Exception):
@@ -244,6 +246,13 @@ def review_request(*, reviewer, assignment: Assignment, now: datetime.datetime |
         short = pool.filter(active_reviews__lt=F("required_reviews"))
         order = ("active_reviews", "created_at", "id") if owes else ("created_at", "id")
         chosen = _lock_first(short.order_by(*order))
+        for pause in RETRY_PAUSES:
+            # Nothing unlocked, but work still short of reviews exists: other reviewers hold those rows for
+            # a few milliseconds. Wait for them rather than hand out extra reviews while slots remain.
+            if chosen is not None or not short.exists():
+                break
+            time.sleep(pause)
+            chosen = _lock_first(short.order_by(*order))
         extra = not owes
         if chosen is None:
             chosen, extra = _lock_first(pool.order_by("created_at", "id")), True
