@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # apps below it, and only through their api.py.
     "restapi",
     "courseware",
+    "peer_review",
     "forums",
     "grading",
     "quizzes",
@@ -448,6 +449,18 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
         "schedule": crontab(hour=7, minute=0),  # daily, UTC
         "options": {"expires": 6 * 60 * 60},
     },
+}
+
+# Peer review (peer_review/services.py): a reviewer's lease on a submission lasts this long, then the
+# slot returns to the pool; reviews further apart than this (points of 100) send the work to staff
+# instead of releasing a grade; staff hear each time the queue reaches a multiple of this.
+PEER_REVIEW_LEASE_HOURS = env.int("PEER_REVIEW_LEASE_HOURS", default=8)
+PEER_REVIEW_ESCALATION_SPREAD = env.float("PEER_REVIEW_ESCALATION_SPREAD", default=40.0)
+PEER_REVIEW_STAFF_ALERT_EVERY = env.int("PEER_REVIEW_STAFF_ALERT_EVERY", default=5)
+CELERY_BEAT_SCHEDULE["peer-review-sweep"] = {
+    "task": "peer_review.tasks.sweep",
+    "schedule": 600.0,
+    "options": {"expires": 590},
 }
 
 # Forums (forums/rules.py, forums/search.py). New members' posts are held for review until they have
