@@ -4,7 +4,7 @@
 // the whole cell (it grows as the learner types), highlights Python, keeps an unsaved draft in
 // localStorage (keyed by user and assignment) across reloads, and warns before leaving unsaved changes.
 // The text areas stay in the form, hidden, and carry the code on submit.
-import { EditorState } from "@codemirror/state";
+import { Compartment, EditorState } from "@codemirror/state";
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { HighlightStyle, bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
@@ -75,6 +75,10 @@ function formatWhen(ms) {
   return when.toLocaleString(undefined, { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
 }
 
+// On a phone, long lines wrap so the whole cell is on the screen; wider, they scroll inside the cell as code does.
+const narrow = window.matchMedia("(max-width: 600px)");
+const wrapping = () => (narrow.matches ? EditorView.lineWrapping : []);
+
 function startEditor(form) {
   const areas = Array.from(form.querySelectorAll("textarea.code-input"));
   if (!areas.length) return;
@@ -85,6 +89,7 @@ function startEditor(form) {
   const saved = new Map(areas.map((area) => [area.name, area.value]));
   const unsavedFromServer = form.hasAttribute("data-unsaved");
   const views = new Map();
+  const wrap = new Compartment();
   let submitting = false;
   let timer = null;
 
@@ -114,6 +119,7 @@ function startEditor(form) {
           python(),
           syntaxHighlighting(highlight),
           theme,
+          wrap.of(wrapping()),
           // Tab is left alone, so the keyboard moves on to the next cell and the submit button;
           // Ctrl-] and Ctrl-[ indent and dedent (in the default keymap).
           keymap.of([...defaultKeymap, ...historyKeymap]),
@@ -141,6 +147,9 @@ function startEditor(form) {
     views.set(area.name, { area, view });
   }
   form.classList.add("is-enhanced");
+  narrow.addEventListener("change", () => {
+    for (const { view } of views.values()) view.dispatch({ effects: wrap.reconfigure(wrapping()) });
+  });
   const keysHelp = document.getElementById("editor-keys");
   if (keysHelp) keysHelp.hidden = false;
 

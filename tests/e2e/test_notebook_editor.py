@@ -111,6 +111,11 @@ def test_typing_grows_the_cell_and_a_reload_restores_the_draft(page, live_server
     assert after - before >= 6 * line - 1, (before, after, line)
     scroller = editor.locator(".cm-scroller")
     assert scroller.evaluate("el => el.scrollHeight <= el.clientHeight + 1")
+    # A long line: wrapped on a phone, room enough on a desktop; either way nothing hides sideways.
+    page.keyboard.press("Enter")
+    page.keyboard.type("total = step_0 + step_1 + step_2 + step_3 + step_4 + step_5  # the sum of every step")
+    assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    assert scroller.evaluate("el => el.scrollHeight <= el.clientHeight + 1")
     assert not horizontal_overflow(page)
     _shot(page, f"editor-typing-{width}")
 
