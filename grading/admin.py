@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from . import sandbox, services
+from . import services
 from .models import Assignment, GraderVersion, GradingRun, RegradeJob, Submission
 
 
@@ -21,6 +21,29 @@ class GraderVersionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+def _queue_publish(model_admin, request, versions: list[GraderVersion]):
+    """Queue the self-check and publish of each version (a worker runs the sandbox, never this request);
+    one version opens its live progress page, several are listed with links to theirs."""
+    queued = []
+    for version in versions:
+        if version.status == GraderVersion.Status.PUBLISHED:
+            model_admin.message_user(request, f"{version} is already published.", messages.INFO)
+            continue
+        queued.append(services.grader_version_publish_queue(version=version))
+    if len(queued) == 1:
+        return redirect("grading:publish", pk=queued[0].pk)
+    for version in queued:
+        model_admin.message_user(
+            request,
+            format_html(
+                '{}: self-check queued — <a href="{}">follow it</a>.',
+                version,
+                reverse("grading:publish", args=[version.pk]),
+            ),
+        )
+    return None
 
 
 @admin.register(Assignment)
@@ -56,19 +79,14 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Self-check and publish the latest draft grader version")
     def publish_latest(self, request, queryset):
+        versions = []
         for assignment in queryset:
             version = assignment.versions.order_by("-number").first()
             if version is None or version.status == GraderVersion.Status.PUBLISHED:
                 self.message_user(request, f"{assignment}: nothing to publish.", messages.INFO)
                 continue
-            try:
-                services.grader_version_publish(version=version)
-            except services.PublishError as exc:
-                self.message_user(request, f"{assignment} v{version.number}: {exc}", messages.ERROR)
-            except sandbox.InfrastructureError as exc:
-                self.message_user(request, f"The sandbox is not available: {exc}", messages.ERROR)
-            else:
-                self.message_user(request, f"{assignment} v{version.number} passed its self-check and is published.")
+            versions.append(version)
+        return _queue_publish(self, request, versions)
 
     @admin.action(description="Regrade all submissions on the current grader version")
     def regrade_all(self, request, queryset):
@@ -110,12 +128,7 @@ class GraderVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Self-check and publish")
     def publish(self, request, queryset):
-        for version in queryset:
-            try:
-                services.grader_version_publish(version=version)
-                self.message_user(request, f"{version} published.")
-            except (services.PublishError, sandbox.InfrastructureError) as exc:
-                self.message_user(request, f"{version}: {exc}", messages.ERROR)
+        return _queue_publish(self, request, list(queryset.select_related("assignment__item")))
 
 
 class GradingRunInline(admin.TabularInline):

@@ -342,6 +342,31 @@ def grader_version_self_check(*, version: GraderVersion) -> dict:
     }
 
 
+def grader_version_publish_queue(*, version: GraderVersion) -> GraderVersion:
+    """Staff asked to publish: mark the version "self-check running" and run the self-check and publish
+    in a worker (two sandbox runs can take minutes; never inside a request). The publish page follows it."""
+    if version.status in (GraderVersion.Status.PUBLISHED, GraderVersion.Status.CHECKING):
+        return version
+    GraderVersion.objects.filter(pk=version.pk).update(status=GraderVersion.Status.CHECKING)
+    version.status = GraderVersion.Status.CHECKING
+    transaction.on_commit(lambda: _enqueue_publish(version.pk))
+    return version
+
+
+def _enqueue_publish(version_id: int) -> None:
+    from .tasks import publish_grader_version
+
+    publish_grader_version.delay(version_id)
+
+
+def grader_version_publish_gave_up(*, version_id: int, reason: str) -> None:
+    """The sandbox stayed unreachable through every retry: back to draft, with the reason for staff."""
+    GraderVersion.objects.filter(pk=version_id).exclude(status=GraderVersion.Status.PUBLISHED).update(
+        status=GraderVersion.Status.DRAFT,
+        self_check={"ok": False, "problems": [f"The sandbox was not available, so nothing was checked: {reason}"]},
+    )
+
+
 def grader_version_publish(*, version: GraderVersion) -> GraderVersion:
     """Self-check, then publish (the version becomes immutable and current). A failing self-check
     blocks publishing and is kept on the version so staff see why."""

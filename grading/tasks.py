@@ -80,3 +80,23 @@ def reap_sandboxes() -> int:
 def _close_warm_containers(**kwargs) -> None:
     """A worker process that stops removes the containers it had started ahead of demand."""
     runner.close_pools()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, queue="grading")
+def publish_grader_version(self, version_id: int) -> None:
+    """Self-check a grader version in the sandbox and publish it when it passes (queued from the admin)."""
+    from .models import GraderVersion
+
+    version = GraderVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return
+    try:
+        services.grader_version_publish(version=version)
+    except services.PublishError as exc:  # the failed report is kept on the version; nothing to retry
+        log.info("grader %s not published: %s", version_id, exc)
+    except sandbox.InfrastructureError as exc:
+        if self.request.retries >= self.max_retries:
+            services.grader_version_publish_gave_up(version_id=version_id, reason=str(exc))
+            return
+        GraderVersion.objects.filter(pk=version_id).update(status=GraderVersion.Status.CHECKING)
+        raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc

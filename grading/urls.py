@@ -11,4 +11,5 @@ urlpatterns = [
     path("submissions/<int:pk>/notebook.ipynb", views.submission_notebook, name="submission_notebook"),
     path("submissions/<int:pk>/regrade/", views.submission_regrade, name="submission_regrade"),
     path("regrades/<int:pk>/", views.regrade_detail, name="regrade"),
+    path("graders/<int:pk>/publish/", views.publish_progress, name="publish"),
 ]

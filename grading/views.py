@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from access import api as access
 
 from . import selectors, services
-from .models import RegradeJob
+from .models import GraderVersion, RegradeJob
 from .notebooks import human_size, notebook_for_download, notebook_load
 from .rendering import render_cells, render_starter
 from .spec import cell_source
@@ -199,3 +199,12 @@ def submission_regrade(request, pk: int):
     )
     messages.success(request, "Regrade queued.")
     return redirect("grading:regrade", pk=job.pk)
+
+
+@access.manage_required
+def publish_progress(request, pk: int):
+    """A grader version's self-check and publishing, followed live (htmx polls while it runs)."""
+    version = get_object_or_404(GraderVersion.objects.select_related("assignment__item"), pk=pk)
+    context = {"version": version, "report": version.self_check or {}}
+    template = "grading/_publish_progress.html" if request.htmx else "grading/publish.html"
+    return render(request, template, context)

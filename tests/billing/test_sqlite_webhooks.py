@@ -51,7 +51,7 @@ def sqlite_server(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/billing/stripe/webhook/"
-    deadline = time.monotonic() + 120  # migrations first, on a busy machine
+    deadline = time.monotonic() + 300  # migrations first, on a busy machine
     while True:
         try:
             urllib.request.urlopen(url, timeout=1)
