@@ -72,3 +72,44 @@ def test_submissions_are_private_to_their_learner_and_staff(client):
     assert client.get(url).status_code == 200
     client.force_login(UserFactory(is_staff=True))
     assert client.get(url).status_code == 200
+
+
+def test_editor_shows_whole_cells_locked_ones_read_only_headings_under_the_page(client):
+    from tests.grading.conftest import notebook
+
+    starter = notebook("#md # Sigmoid\n## Your code", "import numpy as np", "a = 1\nb = 2\nc = 3\nd = 4", locked=(1,))
+    assignment = make_assignment(starter=starter)
+    learner = SubscriptionFactory().user
+    client.force_login(learner)
+    page = client.get(reverse("grading:editor", args=[assignment.item.pk])).content.decode()
+    assert "<h2" in page and "Sigmoid</h2>" in page and "Your code</h3>" in page  # h1, then h2, h3
+    assert 'name="cell-1"' not in page and "read-only" in page  # the locked cell is shown, not offered
+    assert 'name="cell-2" class="code-input" rows="5"' in page  # four lines and one to type on
+    assert f'data-draft-key="mooc:editor-draft:{learner.pk}:{assignment.pk}"' in page
+    assert 'data-draft-base="starter-1"' in page and "data-unsaved" not in page
+
+
+def test_a_refused_editor_submission_keeps_the_code_marked_unsaved(client, monkeypatch):
+    from grading import services
+
+    def refuse(**kwargs):
+        raise services.SubmissionRejected("The grader is closed for this assignment.")
+
+    monkeypatch.setattr(services, "submission_create", refuse)
+    assignment = make_assignment()
+    client.force_login(SubscriptionFactory().user)
+    url = reverse("grading:editor", args=[assignment.item.pk])
+    page = client.post(url, {"cell-2": "def sigmoid(z):\r\n    return 7"}).content.decode()
+    assert "The grader is closed for this assignment." in page
+    assert "return 7" in page and " data-unsaved>" in page  # the script keeps it as a draft and warns
+    assert not Submission.objects.exists()
+
+
+def test_the_submission_page_clears_the_editor_draft_once(client):
+    assignment = make_assignment()
+    learner = SubscriptionFactory().user
+    client.force_login(learner)
+    response = client.post(reverse("grading:editor", args=[assignment.item.pk]), {"cell-2": "x = 1"})
+    key = f"mooc:editor-draft:{learner.pk}:{assignment.pk}"
+    assert f'data-draft-saved="{key}"' in client.get(response.url).content.decode()
+    assert "data-draft-saved" not in client.get(response.url).content.decode()  # a later visit keeps newer drafts
