@@ -97,6 +97,8 @@ def test_apply_then_approve_opens_every_course_and_e_mails(client, superuser, dj
     assert sent.status_code == 302
     again = client.post(reverse("billing:financial_aid"), {"circumstances": WHY, "goals": GOALS, "scope": "whole"})
     assert "already have an application waiting" in again.content.decode()
+    waiting = client.get(reverse("billing:financial_aid")).content.decode()
+    assert "Staff are reviewing your application" in waiting and "Send my application" not in waiting
     application = FinancialAidApplication.objects.get()
 
     client.force_login(superuser)
