@@ -23,7 +23,10 @@ STOP_REASONS = {
     "protocol_violation": "broke the kernel's connection to the grader (did it replace json or a module "
     "the kernel itself uses?)",
 }
-AFTER_HIDDEN_NOTE = "This test failed. Details are not shown because hidden tests ran before it."
+# What the learner sees of a hidden test: pass/fail and the author's words, nothing its run produced.
+HIDDEN_FAILED = "This hidden test failed."
+# Run times shown to learners are rounded to this many seconds.
+LEARNER_TIME_STEP_S = 0.1
 
 
 @dataclasses.dataclass
@@ -49,16 +52,17 @@ class TestReport:
     message: str = ""
     hint: str = ""
     value: Any = None  # expr tests during a self-check: the reference value
-    learner_message: str | None = None  # set when `message` may carry what hidden tests sent in
+    hidden_message: str = ""  # hidden tests: the author's failure message, the only text a learner sees
 
     def for_learner(self) -> dict:
-        """What the learner may see: hidden tests by name and hint only."""
+        """What the learner may see: a hidden test's name, result and author-written message only."""
         hidden = self.visibility == "hidden"
         if self.status == "manual":
             message = "Graded by staff."
+        elif hidden:
+            message = "" if self.passed else (self.hidden_message or HIDDEN_FAILED)
         else:
-            message = self.message if self.learner_message is None else self.learner_message
-            message = message if not hidden else ("" if self.passed else self.hint or "This hidden test failed.")
+            message = self.message
         return {
             "name": self.name,
             "passed": self.passed,
@@ -125,6 +129,7 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
         message=_test_message(spec, passed, detail),
         hint=spec.hint,
         value=value,
+        hidden_message=spec.failure_message,
     )
 
 
@@ -188,38 +193,26 @@ def grade_notebook(
     reports: dict[str, TestReport] = {}
     cells: list[CellReport] = []
     stopped: str | None = None
-
-    hidden_ran = False  # once a hidden test has called into the kernel, later output could echo its inputs
+    # Hidden tests run last, after every learner cell and every public test: the learner's code sees a
+    # hidden input only once nothing learner-visible is produced any more (ADR 0001). During a
+    # self-check (collect_expected) the order is the same, so a reference value is computed alike.
+    hidden = [t for t in tests if t.visibility == "hidden" and t.kind != "manual"]
+    hidden_names = {t.name for t in hidden}
+    public = [t for t in tests if t.name not in hidden_names]
 
     def run_pending(spec: TestSpec) -> None:
-        nonlocal hidden_ran
         # Marked as run only once it finished: a test during which the kernel died stays pending and
         # is reported as "not run" below.
-        report = _run_one(kernel, spec, collect_expected=collect_expected)
-        if hidden_ran and not collect_expected and not report.passed:
-            # The learner's code has seen a hidden test's inputs: what it raises or returns now could
-            # echo them, so a failure's details go to staff only.
-            report.learner_message = spec.failure_message or AFTER_HIDDEN_NOTE
-        reports[spec.name] = report
+        reports[spec.name] = _run_one(kernel, spec, collect_expected=collect_expected)
         del pending[spec.name]
-        hidden_ran = hidden_ran or (spec.visibility == "hidden" and spec.kind != "manual")
 
     def run_tests_for(key: str | None) -> None:
         for spec in by_cell.get(key, []) if key else []:
-            if spec.name in pending:
+            if spec.name in pending and spec.name not in hidden_names:
                 run_pending(spec)
 
     def cell_error(result) -> str:
-        if result.status != "error":
-            return ""
-        if hidden_ran and not collect_expected:  # the exception's name and text are the learner's, like output
-            return "Error not shown: hidden tests ran before this cell."
-        return f"{result.ename}: {result.evalue}"
-
-    def visible(outputs: list[dict]) -> list[dict]:
-        if hidden_ran and not collect_expected:
-            return [{"type": "note", "text": "Output not shown: hidden tests ran before this cell."}] if outputs else []
-        return _cell_text(outputs)
+        return f"{result.ename}: {result.evalue}" if result.status == "error" else ""
 
     keys = [cell_key(c) for c in notebook.get("cells", [])]
     for key in locked_hashes:
@@ -261,7 +254,7 @@ def grade_notebook(
                         status="feedback"
                         if feedback is None or feedback.status in {"ok", "error"}
                         else feedback.status,
-                        outputs=visible(feedback.outputs) if feedback else [],
+                        outputs=_cell_text(feedback.outputs) if feedback else [],
                         replaced=replaced,
                     )
                 )
@@ -275,8 +268,8 @@ def grade_notebook(
                     index=index,
                     key=key,
                     status=result.status,
-                    outputs=visible(result.outputs),
-                    duration_s=round(result.duration_s, 3),
+                    outputs=_cell_text(result.outputs),
+                    duration_s=_learner_time(result.duration_s),
                     error=cell_error(result),
                     replaced=replaced,
                 )
@@ -294,12 +287,35 @@ def grade_notebook(
                 continue
             run_tests_for(key)
         if not stopped:
-            for spec in list(pending.values()):
-                run_pending(spec)
+            for spec in public:
+                if spec.name in pending and spec.kind != "manual":
+                    run_pending(spec)
     except engine.KernelGone as exc:
         status = getattr(session, "status", "ok")
         detail = f"your code {STOP_REASONS[status]}" if status in STOP_REASONS else str(exc)
         stopped = stopped or f"the kernel stopped while a test was running: {detail}"
+
+    # Everything the learner sees is fixed now: cells, public tests, flags and the time they took.
+    learner_flags = list(flags)
+    for flag in getattr(session, "flags", []) or []:
+        if flag not in learner_flags:
+            learner_flags.append(flag)
+    learner_time = _learner_time(time.monotonic() - started)
+    staff_log: list[str] = []
+    hidden_started = time.monotonic()
+    try:
+        if not stopped:
+            for spec in hidden:
+                run_pending(spec)
+    except engine.KernelGone as exc:
+        # Only staff learn why: what the learner's code did with a hidden input is not theirs to see.
+        status = getattr(session, "status", "")
+        staff_log.append(f"The kernel stopped during the hidden tests: {exc} (session {status}).")
+    hidden_flags = [f for f in getattr(session, "flags", []) or [] if f not in learner_flags]
+    if hidden_flags:
+        staff_log.append("Flags raised during the hidden tests: " + ", ".join(hidden_flags) + ".")
+    hidden_s = time.monotonic() - hidden_started
+    staff_log.append(f"Learner phase {hidden_started - started:.3f} s, hidden tests {hidden_s:.3f} s.")
 
     for name, spec in list(pending.items()):
         reports[name] = TestReport(
@@ -310,12 +326,12 @@ def grade_notebook(
             max_points=float(spec.points),
             passed=False,
             status="manual" if spec.kind == "manual" else "not_run",
-            message="Graded by staff." if spec.kind == "manual" else f"Not run: your notebook stopped ({stopped}).",
+            message="Graded by staff."
+            if spec.kind == "manual"
+            else f"Not run: your notebook stopped ({stopped or 'during the hidden tests'}).",
             hint=spec.hint,
+            hidden_message=spec.failure_message,
         )
-    for flag in getattr(session, "flags", []) or []:
-        if flag not in flags:
-            flags.append(flag)
     _apply_groups(tests, reports)
     ordered = [reports[t.name] for t in tests]
     auto = [r for r in ordered if r.kind != "manual"]
@@ -325,6 +341,11 @@ def grade_notebook(
         max_score=round(sum(r.max_points for r in auto), 6),
         tests=ordered,
         cells=cells,
-        flags=flags,
-        execution_time=round(time.monotonic() - started, 3),
+        flags=learner_flags,
+        execution_time=learner_time,
+        log="\n".join(staff_log),
     )
+
+
+def _learner_time(seconds: float) -> float:
+    return round(round(seconds / LEARNER_TIME_STEP_S) * LEARNER_TIME_STEP_S, 1)

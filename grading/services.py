@@ -234,7 +234,8 @@ def _run_finish(run: GradingRun, report: GradeReport, image: str) -> GradingRun:
              "error": c.error, "replaced": c.replaced}
             for c in report.cells
         ])  # fmt: skip
-        run.execution_seconds = report.execution_time
+        run.execution_seconds = report.execution_time  # the learner phase only, rounded: learners see it
+        run.log = _storable(report.log)  # staff only: the hidden phase's time and flags
         run.image_tag = image
         run.finished_at = timezone.now()
         run.save()
