@@ -6,7 +6,9 @@ the self-check and the benchmark all call it, so they grade exactly alike.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 import time
 from typing import Any
 
@@ -50,7 +52,7 @@ class TestReport:
     passed: bool
     status: str  # passed | failed | not_run | manual
     message: str = ""
-    hint: str = ""
+    hints: list[str] = dataclasses.field(default_factory=list)  # the test's hint ladder
     value: Any = None  # expr tests during a self-check: the reference value
     hidden_message: str = ""  # hidden tests: the author's failure message, the only text a learner sees
 
@@ -71,7 +73,8 @@ class TestReport:
             "max_points": self.max_points,
             "message": message,
             "visibility": self.visibility,
-            "hint": self.hint if not self.passed else "",
+            # How many hints the learner may reveal, one at a time (the texts are fetched on demand).
+            "hints": len(self.hints) if self.status in ("failed", "not_run") else 0,
         }
 
 
@@ -102,7 +105,9 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
     max_points = float(spec.points)
     base = {"name": spec.name, "kind": spec.kind, "visibility": spec.visibility, "max_points": max_points}
     if spec.kind == "manual":
-        return TestReport(**base, points=0.0, passed=False, status="manual", message="Graded by staff.", hint=spec.hint)
+        return TestReport(
+            **base, points=0.0, passed=False, status="manual", message="Graded by staff.", hints=spec.hint_ladder
+        )
     want_value = spec.kind == "expr"
     outcome = engine.run_test(kernel, spec.code, name=spec.name, want_value=want_value)
     passed, detail, value = outcome.passed, outcome.message, None
@@ -127,10 +132,40 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
         passed=passed,
         status="passed" if passed else "failed",
         message=_test_message(spec, passed, detail),
-        hint=spec.hint,
+        hints=spec.hint_ladder,
         value=value,
         hidden_message=spec.failure_message,
     )
+
+
+def _definitions(source: str, number: int) -> dict[str, tuple[int, bool]]:
+    """Top-level functions a cell defines: name -> (cell number, still raises NotImplementedError)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stub = any(
+                isinstance(inner, ast.Raise)
+                and isinstance(exc := (inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc), ast.Name)
+                and exc.id == "NotImplementedError"
+                for inner in ast.walk(node)
+            )
+            found[node.name] = (number, stub)
+    return found
+
+
+def _explain_not_implemented(outputs: list[dict], source: str, definitions: dict[str, tuple[int, bool]]) -> None:
+    """A bare "NotImplementedError: " of a cell names the unimplemented function(s) the cell uses."""
+    stubs = [(n, c) for n, (c, s) in definitions.items() if s and re.search(rf"\b{re.escape(n)}\b", source)]
+    if not stubs:
+        return
+    named = "; ".join(f"`{n}` is not implemented yet — cell {c} still raises NotImplementedError" for n, c in stubs)
+    for output in outputs:
+        if output.get("type") == "error" and output.get("text", "").strip() == "NotImplementedError:":
+            output["text"] = f"NotImplementedError: {named}."
 
 
 def _cell_text(outputs: list[dict]) -> list[dict]:
@@ -247,6 +282,8 @@ def grade_notebook(
                 # run here, outside the kernel, and decide the score.
                 released_source = cell_source(released[key]) if key in released else ""
                 feedback = session.run_cell(released_source) if released_source.strip() else None
+                outputs = _cell_text(feedback.outputs) if feedback else []
+                _explain_not_implemented(outputs, released_source, kernel.definitions)
                 cells.append(
                     CellReport(
                         index=index,
@@ -254,7 +291,7 @@ def grade_notebook(
                         status="feedback"
                         if feedback is None or feedback.status in {"ok", "error"}
                         else feedback.status,
-                        outputs=_cell_text(feedback.outputs) if feedback else [],
+                        outputs=outputs,
                         replaced=replaced,
                     )
                 )
@@ -263,14 +300,20 @@ def grade_notebook(
             if not source.strip():
                 continue
             result = session.run_cell(source)
+            kernel.definitions.update(_definitions(source, index + 1))
+            outputs = _cell_text(result.outputs)
+            _explain_not_implemented(outputs, source, kernel.definitions)
+            error = cell_error(result)
+            if error.strip() == "NotImplementedError:" and outputs and outputs[-1]["type"] == "error":
+                error = outputs[-1]["text"]
             cells.append(
                 CellReport(
                     index=index,
                     key=key,
                     status=result.status,
-                    outputs=_cell_text(result.outputs),
+                    outputs=outputs,
                     duration_s=_learner_time(result.duration_s),
-                    error=cell_error(result),
+                    error=error,
                     replaced=replaced,
                 )
             )
@@ -329,7 +372,7 @@ def grade_notebook(
             message="Graded by staff."
             if spec.kind == "manual"
             else f"Not run: your notebook stopped ({stopped or 'during the hidden tests'}).",
-            hint=spec.hint,
+            hints=spec.hint_ladder,
             hidden_message=spec.failure_message,
         )
     _apply_groups(tests, reports)
