@@ -11,9 +11,12 @@ from django.utils import timezone
 
 from access import api as access
 
+from . import rules
 from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
 from .notebooks import human_size
 from .spec import TestSpec
+
+NOT_OPEN = "This assignment is not open for submissions yet."
 
 
 @dataclasses.dataclass
@@ -33,8 +36,7 @@ class AssignmentPage:
         """The time left before the next submission, as the countdown shows it ("4:05")."""
         if not self.ready_at or not self.now:
             return ""
-        seconds = max(0, int((self.ready_at - self.now).total_seconds() + 0.999))
-        return f"{seconds // 60}:{seconds % 60:02d}"
+        return rules.wait_text(self.ready_at, self.now)
 
     @property
     def upload_limit(self) -> str:
@@ -42,7 +44,7 @@ class AssignmentPage:
 
     @property
     def passed(self) -> bool:
-        return bool(self.best and self.best.percent is not None and self.best.percent >= self.assignment.pass_percent)
+        return bool(self.best) and rules.passes(percent=self.best.percent, pass_percent=self.assignment.pass_percent)
 
 
 def assignment_for_item(*, item_id: int) -> Assignment:
@@ -65,16 +67,16 @@ def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | No
     )
     graded = [s for s in submissions if s.status == Submission.Status.GRADED and s.score is not None]
     best = max(graded, key=lambda s: (s.percent or 0, -s.attempt), default=None)
-    attempts_left = None if assignment.max_attempts is None else max(0, assignment.max_attempts - len(submissions))
+    attempts_left = rules.attempts_left(max_attempts=assignment.max_attempts, used=len(submissions))
     reason, ready_at = "", None
     if assignment.current_version is None:
-        reason = "This assignment is not open for submissions yet."
+        reason = NOT_OPEN
     elif not (decision := access.can_submit(user, assignment.item)):
         reason = decision.message
-    elif attempts_left == 0:
-        reason = f"You have used all {assignment.max_attempts} attempts."
-    elif submissions and (ready_at := next_submission_at(assignment=assignment, last=submissions[0], now=now)):
-        reason = f"You can submit again at {timezone.localtime(ready_at):%H:%M}."
+    elif not (check := rules.check_attempts(max_attempts=assignment.max_attempts, used=len(submissions))):
+        reason = check.message
+    elif not (check := cooldown_check(assignment=assignment, last=submissions[0] if submissions else None, now=now)):
+        reason, ready_at = check.message, check.ready_at
     return AssignmentPage(
         assignment=assignment,
         version=assignment.current_version,
@@ -88,13 +90,12 @@ def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | No
     )
 
 
-def next_submission_at(*, assignment: Assignment, last: Submission, now: datetime.datetime) -> datetime.datetime | None:
-    """When the cooldown after `last` (the learner's latest submission) ends; None when it is over.
-    The page that counts down and the service that refuses both ask this."""
-    if not assignment.cooldown_minutes:
-        return None
-    ready = last.submitted_at + datetime.timedelta(minutes=assignment.cooldown_minutes)
-    return ready if now < ready else None
+def cooldown_check(*, assignment: Assignment, last: Submission | None, now: datetime.datetime) -> rules.Check:
+    """The cooldown after `last` (the learner's latest submission): the page that counts down and the
+    service that refuses both ask this."""
+    return rules.check_cooldown(
+        cooldown_minutes=assignment.cooldown_minutes, last_submitted_at=last.submitted_at if last else None, now=now
+    )
 
 
 def submission_for_viewer(*, user, submission_id: int) -> Submission:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from access import api as access
 from courses import api as courses
 
-from . import runner, sandbox, selectors
+from . import rules, runner, sandbox, selectors
 from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
 from .notebooks import NotebookRejected, notebook_check_belongs, notebook_load, notebook_parse, notebook_store
 from .pipeline import GradeReport
@@ -54,7 +54,7 @@ def submission_create(
         raise SubmissionRejected(decision.message)
     version = assignment.current_version
     if version is None:
-        raise SubmissionRejected("This assignment is not open for submissions yet.")
+        raise SubmissionRejected(selectors.NOT_OPEN)
     try:
         notebook = notebook_parse(data, limit_bytes=assignment.max_upload_bytes)
         notebook_check_belongs(notebook, assignment_slug=assignment.slug, starter=version.starter)
@@ -67,12 +67,10 @@ def submission_create(
         get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
         previous = Submission.objects.filter(assignment=assignment, learner=learner).order_by("-attempt")
         count = previous.count()
-        if assignment.max_attempts is not None and count >= assignment.max_attempts:
-            raise SubmissionRejected(f"You have used all {assignment.max_attempts} attempts for this assignment.")
-        last = previous.first()
-        if last and (ready_at := selectors.next_submission_at(assignment=assignment, last=last, now=now)):
-            minutes = max(1, round((ready_at - now).total_seconds() / 60))
-            raise SubmissionRejected(f"You can submit again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        if not (check := rules.check_attempts(max_attempts=assignment.max_attempts, used=count)):
+            raise SubmissionRejected(check.message)
+        if not (check := selectors.cooldown_check(assignment=assignment, last=previous.first(), now=now)):
+            raise SubmissionRejected(check.message)
         digest, relative = notebook_store(canonical)
         submission = Submission.objects.create(
             assignment=assignment,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from access import api as access
 
-from . import selectors, services
+from . import rules, selectors, services
 from .models import GraderVersion, RegradeJob
 from .notebooks import notebook_for_download, notebook_load, too_large_message
 from .rendering import render_cells, render_starter
@@ -183,7 +183,7 @@ def _submission_context(request, submission):
         "item": assignment.item,
         "course": assignment.item.course,
         "staff_view": bool(access.can_manage(request.user)),
-        "passed": submission.percent is not None and submission.percent >= assignment.pass_percent,
+        "passed": rules.passes(percent=submission.percent, pass_percent=assignment.pass_percent),
         "has_output": bool(run and any(c.get("outputs") or c.get("error") for c in run.cells)),
     }
 

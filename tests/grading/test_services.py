@@ -66,7 +66,7 @@ def test_attempt_limit_and_cooldown(subscriber, monkeypatch):
     assignment = make_assignment(max_attempts=2, cooldown_minutes=10)
     now = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
     services.submission_create(assignment=assignment, learner=subscriber, data=as_bytes(SIGMOID_STARTER), now=now)
-    with pytest.raises(services.SubmissionRejected, match="submit again in 5 minutes"):
+    with pytest.raises(services.SubmissionRejected, match="submit again in 5:00"):
         services.submission_create(
             assignment=assignment,
             learner=subscriber,
