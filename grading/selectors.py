@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 
@@ -13,7 +14,7 @@ from access import api as access
 
 from . import rules
 from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
-from .notebooks import human_size
+from .notebooks import human_size, notebook_load
 from .spec import TestSpec
 
 NOT_OPEN = "This assignment is not open for submissions yet."
@@ -207,3 +208,19 @@ def regrade_comparison(*, job: RegradeJob) -> list[dict]:
             }
         )
     return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class EditorBase:
+    """What the in-browser editor starts from: the learner's latest submission, else the starter."""
+
+    notebook: dict
+    label: str  # "attempt-3" or "starter-1": a draft saved against another base is offered, not applied
+
+
+def editor_base(*, assignment: Assignment, learner) -> EditorBase:
+    version = assignment.current_version
+    latest = assignment.submissions.filter(learner=learner).order_by("-attempt").first()
+    if latest is not None:
+        return EditorBase(notebook_load(latest.notebook_path), f"attempt-{latest.attempt}")
+    return EditorBase(copy.deepcopy(version.starter), f"starter-{version.number}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -85,6 +86,33 @@ def submission_create(
         # robust: if the broker is down the learner still gets their receipt; the sweeper re-queues it.
         transaction.on_commit(lambda: _enqueue(submission.pk), robust=True)
     return submission
+
+
+def notebook_from_editor(*, assignment: Assignment, base: dict, code: dict[int, str]) -> dict:
+    """The notebook the browser editor submits: `base` with its code cells replaced by what was typed
+    (`code` maps a cell's index to its text; other cells, locked ones among them, stay as they were; the
+    grader's tamper check still compares locked cells)."""
+    notebook = copy.deepcopy(base)
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if cell.get("cell_type") == "code" and index in code:
+            cell["source"] = code[index].replace("\r\n", "\n")
+    version = assignment.current_version
+    notebook.setdefault("metadata", {})["mooc"] = {
+        "assignment": assignment.slug,
+        "grader_version": version.number if version else None,
+    }
+    return notebook
+
+
+def submission_create_from_editor(*, assignment: Assignment, learner, base: dict, code: dict[int, str]) -> Submission:
+    """Submit what was typed in the browser editor, by the same rules as an upload."""
+    notebook = notebook_from_editor(assignment=assignment, base=base, code=code)
+    return submission_create(
+        assignment=assignment,
+        learner=learner,
+        data=json.dumps(notebook).encode(),
+        filename=f"{assignment.slug}-browser.ipynb",
+    )
 
 
 def _enqueue(submission_id: int) -> None:

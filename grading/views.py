@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 from django.contrib import messages
@@ -97,35 +96,33 @@ def assignment_editor(request, item_id: int):
     version = assignment.current_version
     if version is None:
         raise Http404("This assignment has no published notebook yet.")
-    latest = assignment.submissions.filter(learner=request.user).order_by("-attempt").first()
-    base = notebook_load(latest.notebook_path) if latest else copy.deepcopy(version.starter)
+    base = selectors.editor_base(assignment=assignment, learner=request.user)
+    notebook = base.notebook
     draft_key = _editor_draft_key(request.user, assignment)
     unsaved = False
     if request.method == "POST":
-        for index, cell in enumerate(base.get("cells", [])):
-            field = f"cell-{index}"
-            if cell.get("cell_type") == "code" and field in request.POST:
-                cell["source"] = request.POST[field].replace("\r\n", "\n")
-        base.setdefault("metadata", {})["mooc"] = {"assignment": assignment.slug, "grader_version": version.number}
+        code = {
+            int(name.removeprefix("cell-")): text
+            for name, text in request.POST.items()
+            if name.startswith("cell-") and name.removeprefix("cell-").isdigit()
+        }
+        notebook = services.notebook_from_editor(assignment=assignment, base=base.notebook, code=code)
         try:
-            submission = services.submission_create(
-                assignment=assignment,
-                learner=request.user,
-                data=json.dumps(base).encode(),
-                filename=f"{assignment.slug}-browser.ipynb",
+            submission = services.submission_create_from_editor(
+                assignment=assignment, learner=request.user, base=base.notebook, code=code
             )
         except services.SubmissionRejected as exc:
             messages.error(request, str(exc))
-            unsaved = True
+            unsaved = True  # the page shows what was posted, and the script keeps it as a draft
         else:
             request.session[DRAFT_SAVED_SESSION_KEY] = draft_key
             return redirect(submission)
     assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
     # The page's h1 is followed by the cells: the notebook's headings start at h2.
-    cells = render_cells(base, heading_offset=1)
+    cells = render_cells(notebook, heading_offset=1)
     for cell in cells:
         if cell["kind"] == "code":
-            cell["source"] = cell_source(base["cells"][cell["index"]])
+            cell["source"] = cell_source(notebook["cells"][cell["index"]])
             cell["rows"] = max(3, cell["source"].count("\n") + 2)  # the whole cell, without the script too
     context = {
         "assignment": assignment,
@@ -134,7 +131,7 @@ def assignment_editor(request, item_id: int):
         "cells": cells,
         "assignment_page": assignment_page,
         "draft_key": draft_key,
-        "draft_base": f"attempt-{latest.attempt}" if latest else f"starter-{version.number}",
+        "draft_base": base.label,
         "unsaved": unsaved,
         "editor_bundle": EDITOR_BUNDLE if finders.find(EDITOR_BUNDLE) else "",
     }

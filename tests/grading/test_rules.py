@@ -49,3 +49,24 @@ def test_the_page_and_the_service_give_the_same_sentence(monkeypatch):
             now=NOW + datetime.timedelta(minutes=20),
         )
     assert page.submit_blocked_reason == str(refused.value) == "You have used your one attempt for this assignment."
+
+
+@pytest.mark.django_db
+def test_the_editor_notebook_is_assembled_in_the_service_not_the_view():
+    assignment = make_assignment()
+    base = assignment.current_version.starter
+    code_cells = [i for i, c in enumerate(base["cells"]) if c["cell_type"] == "code"]
+    other = (
+        next(i for i, c in enumerate(base["cells"]) if c["cell_type"] != "code")
+        if len(code_cells) < len(base["cells"])
+        else None
+    )
+    typed = {code_cells[-1]: "def sigmoid(z):\r\n    return 1"}
+    if other is not None:
+        typed[other] = "not code: ignored"
+    notebook = services.notebook_from_editor(assignment=assignment, base=base, code=typed)
+    assert notebook["cells"][code_cells[-1]]["source"] == "def sigmoid(z):\n    return 1"
+    if other is not None:
+        assert notebook["cells"][other] == base["cells"][other]
+    assert notebook["metadata"]["mooc"] == {"assignment": assignment.slug, "grader_version": 1}
+    assert base["cells"][code_cells[-1]]["source"] != notebook["cells"][code_cells[-1]]["source"]  # base untouched
