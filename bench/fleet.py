@@ -8,8 +8,8 @@ the caller sets the environment up and calls django.setup() first.
 Each private engine is its own dockerd: its own socket, data root, exec root, pidfile and cgroup
 parent, no bridge and no iptables rules (sandboxes run with network none), the sandbox image loaded
 into it from the shared engine with `docker save | docker load` (no registry). The data roots are kept
-under /var/tmp/mooc-fleet so the image is loaded once, not on every run; `--clean` of the bench removes
-them. Every process started here is stopped here, by its own PID.
+under /var/tmp/mooc-fleet/<engine>-<checkout hash> so the image is loaded once per checkout, not on
+every run; `--clean` of the bench removes them. Every process started here is stopped here, by its PID.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import fcntl
+import hashlib
 import json
 import os
 import random
@@ -42,18 +44,44 @@ def _wait_for(predicate: Callable[[], bool], timeout_s: float, what: str, *, eve
 
 
 class PrivateEngine:
-    """One dockerd of our own, started and stopped by PID."""
+    """One dockerd of our own, started and stopped by PID.
+
+    Its directories are named after the engine and this checkout (two checkouts on one machine never
+    share an engine), and a lock file keeps two runs of the same checkout (the test and the bench) from
+    using it at once."""
 
     def __init__(self, name: str):
         self.name = name
-        self.data_root = FLEET_DATA / name / "data"
-        self.run_dir = FLEET_RUN / name
+        self.key = f"{name}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:6]}"
+        self.data_root = FLEET_DATA / self.key / "data"
+        self.run_dir = FLEET_RUN / self.key
         self.exec_root = self.run_dir / "exec"
         self.socket = self.run_dir / "docker.sock"
         self.pidfile = self.run_dir / "docker.pid"
-        self.log_path = FLEET_DATA / name / "dockerd.log"
+        self.log_path = FLEET_DATA / self.key / "dockerd.log"
         self.host = f"unix://{self.socket}"
         self.process: subprocess.Popen | None = None
+        self._lock = None
+
+    def _acquire(self, timeout_s: float) -> None:
+        (FLEET_DATA / self.key).mkdir(parents=True, exist_ok=True)
+        self._lock = (FLEET_DATA / self.key / "lock").open("w")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._lock.close()
+                    self._lock = None
+                    raise RuntimeError(f"engine {self.key} is in use by another run of this checkout") from None
+                time.sleep(1)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the lock
+            self._lock = None
 
     def docker(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", "-H", self.host, *args], capture_output=True, text=True, **kwargs)
@@ -72,8 +100,9 @@ class PrivateEngine:
             os.kill(pid, signal.SIGTERM)
             _wait_for(lambda: not Path(f"/proc/{pid}").exists(), 60, f"the old dockerd {pid} to stop")
 
-    def start(self, timeout_s: float = 90.0) -> None:
-        self._stop_leftover()
+    def start(self, timeout_s: float = 90.0, lock_timeout_s: float = 120.0) -> None:
+        self._acquire(lock_timeout_s)
+        self._stop_leftover()  # holding the lock: a dockerd on these paths belongs to a run that died
         for path in (self.data_root, self.exec_root):
             path.mkdir(parents=True, exist_ok=True)
         config = self.run_dir / "daemon.json"
@@ -83,12 +112,12 @@ class PrivateEngine:
             ["dockerd", f"--host={self.host}", f"--data-root={self.data_root}", f"--exec-root={self.exec_root}",
              f"--pidfile={self.pidfile}", f"--config-file={config}", "--bridge=none", "--iptables=false",
              "--ip-masq=false", "--ip-forward=false", "--storage-driver=overlay2",
-             f"--cgroup-parent=mooc-fleet-{self.name}"],
+             f"--cgroup-parent=mooc-fleet-{self.key}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         log.close()
         try:
-            _wait_for(lambda: self.process.poll() is None and self.answers(), timeout_s, f"dockerd {self.name}")
+            _wait_for(lambda: self.process.poll() is None and self.answers(), timeout_s, f"dockerd {self.key}")
         except TimeoutError:
             self.stop()
             raise
@@ -104,7 +133,7 @@ class PrivateEngine:
         )
         save.stdout.close()
         if save.wait() != 0 or load.returncode != 0:
-            raise RuntimeError(f"loading {tag} into {self.name} failed: {load.stderr[-2000:]}")
+            raise RuntimeError(f"loading {tag} into {self.key} failed: {load.stderr[-2000:]}")
         return time.monotonic() - t0
 
     def sandboxes(self, status: str = "") -> list[str]:
@@ -113,9 +142,7 @@ class PrivateEngine:
         return out.stdout.split() if out.returncode == 0 else []
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # dockerd stops its containers and its containerd
             try:
                 self.process.wait(timeout=60)
@@ -123,9 +150,10 @@ class PrivateEngine:
                 self.process.kill()
                 self.process.wait(timeout=30)
         self.process = None
+        self._release()
 
     def remove_data(self) -> None:
-        shutil.rmtree(FLEET_DATA / self.name, ignore_errors=True)
+        shutil.rmtree(FLEET_DATA / self.key / "data", ignore_errors=True)
 
 
 class Service:
@@ -148,6 +176,12 @@ class Service:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def ready(self) -> bool:
+        """A worker that has connected and consumes (Celery logs "<name> ready." at INFO)."""
+        log = self.log_dir / f"{self.name}.{self.starts}.log"
+        return self.alive and log.exists() and " ready." in log.read_text(errors="replace")
 
     def kill9(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -310,14 +344,21 @@ def run_failover(
                 if not service.alive:
                     raise RuntimeError(f"{service.name} exited: see {log_dir}/{service.name}.{service.starts}.log")
             feed()
-            # A live lease of an attempt not killed yet: held by the current process of that host.
+            # One host down at a time: the next kill waits until every worker is back and consuming.
+            if not all(g.ready for g in graders.values()):
+                time.sleep(0.2)
+                continue
+            # A live lease held by a host's current process, on a submission not killed before: each kill
+            # tests the recovery of another submission (killing the same one again and again would test
+            # the give-up rule, GRADING_MAX_ABANDONED, instead).
+            killed = {k.submission_id for k in done}
             holding = [
                 row
                 for row in Submission.objects.filter(
                     pk__in=submitted, status="running", lease_expires_at__gt=timezone.now(),
                     lease_worker__in=list(graders),
                 ).values_list("pk", "lease_worker", "lease_attempt")
-                if str(row[2]) not in {k.attempt for k in done}
+                if row[0] not in killed
             ]  # fmt: skip
             if not holding:
                 time.sleep(0.1)

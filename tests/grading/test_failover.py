@@ -63,7 +63,7 @@ def test_kill_9_mid_grading_loses_nothing_and_grades_nothing_twice(engines, sett
     try:
         report = fleet.run_failover(
             engines=engines, env=env, log_dir=tmp_path, submit=submit, kills=3, min_submissions=10,
-            lease_s=LEASE_S, sweep_s=SWEEP_S, timeout_s=150,
+            lease_s=LEASE_S, sweep_s=SWEEP_S, timeout_s=400,
         )  # fmt: skip
     finally:
         fleet.purge_broker(settings.CELERY_BROKER_URL)
