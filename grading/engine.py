@@ -792,7 +792,13 @@ def _show(value, limit: int = 300) -> str:
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, np.ndarray):
-        text = np.array2string(value.view(np.ndarray), threshold=20, edgeitems=3, precision=8, separator=", ")
+        text = np.array2string(
+            value.view(np.ndarray),
+            threshold=20,
+            edgeitems=3,
+            separator=", ",
+            formatter={"float_kind": lambda v: f"{v:.8g}"},  # no padding to align columns: one line of values
+        )
         text = f"array of shape {value.shape}, dtype {value.dtype}: {text}"
     else:
         text = repr(value.item() if isinstance(value, np.generic) else value)

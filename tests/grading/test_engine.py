@@ -542,7 +542,7 @@ def test_a_public_failure_shows_expected_and_got_like_numpy_testing():
     report = _grade(notebook, tests)
     close, eq, shape, hidden = (t.for_learner()["message"] for t in report.tests)
     assert close.splitlines() == [
-        "Expected: array of shape (3,), dtype float64: [0.26894142, 0.5       , 0.88079708]",
+        "Expected: array of shape (3,), dtype float64: [0.26894142, 0.5, 0.88079708]",
         "Got:      array of shape (3,), dtype float64: [0.5, 0.5, 0.5]",
         "Mismatched elements: 2 / 3 (66.7%)",
         "  at (0,): got 0.5, expected 0.26894142",
@@ -553,3 +553,12 @@ def test_a_public_failure_shows_expected_and_got_like_numpy_testing():
     assert eq.splitlines() == ["sigmoid(1)", "Expected: 0.7310585786300049", "Got:      0.5"]
     assert "Shapes differ: expected (3,), got (2, 3)." in shape
     assert hidden == "This hidden test failed." and "0.95" in report.tests[3].message
+
+
+def test_the_self_check_warns_about_asserts_an_empty_array_passes():
+    assert engine.empty_pass_warnings("import numpy as np\nassert np.all(f(x) == y)") == ["np.all(f(x) == y)"]
+    assert engine.empty_pass_warnings("assert all(a == b for a, b in zip(f(x), y))") == [
+        "all((a == b for a, b in zip(f(x), y)))"
+    ]
+    assert engine.empty_pass_warnings("r = f(x)\nassert r.shape == (2,)\nassert (r == y).all()") == []
+    assert engine.empty_pass_warnings("assert f(1) == 2") == []
