@@ -23,7 +23,7 @@ from .models import Course, CourseCompletion, Enrollment, Item, ItemKind, Specia
 from .packs.bounded_yaml import LineDict, LineList, YamlError
 from .packs.bounded_yaml import loads as yaml_loads
 from .packs.bounded_yaml import plain as yaml_plain
-from .packs.format import SLUG_RE
+from .packs.format import SLUG_RE, PackError
 from .registry import (
     PackHandler,
     item_panels,
@@ -246,6 +246,11 @@ def enrollments_of(*, user_id: int) -> list[EnrollmentFacts]:
     ]
 
 
+def courses_all() -> list[CourseFacts]:
+    """Every course, in specialization and course order (staff choosing courses, e.g. for a grant)."""
+    return [_course_facts(course) for course in Course.objects.order_by("specialization_id", "order", "id")]
+
+
 def specialization_course_ids(*, specialization_id: int) -> list[int]:
     return list(
         Course.objects.filter(specialization_id=specialization_id).order_by("order").values_list("pk", flat=True)
@@ -284,6 +289,7 @@ __all__ = [
     "ItemRow",
     "LineDict",
     "LineList",
+    "PackError",
     "PackHandler",
     "ProgressError",
     "SpecializationFacts",
@@ -304,6 +310,7 @@ __all__ = [
     "course_outline",
     "course_structure",
     "course_syllabus",
+    "courses_all",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
     "enrollments_of",

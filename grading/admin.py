@@ -133,7 +133,9 @@ class GraderVersionAdmin(admin.ModelAdmin):
 
 class GradingRunInline(admin.TabularInline):
     model = GradingRun
-    fields = ["started_at", "grader_version", "status", "score", "max_score", "execution_seconds", "image_tag"]
+    fields = [
+        "started_at", "grader_version", "status", "score", "max_score", "execution_seconds", "worker", "image_tag",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -153,7 +155,11 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     search_fields = ["learner__email"]
     raw_id_fields = ["learner", "latest_run"]
-    readonly_fields = ["notebook_sha256", "notebook_path", "size_bytes", "submitted_at"]
+    # The lease (grading ADR 0003) is the workers' business: staff read it, nobody edits it here.
+    readonly_fields = [
+        "notebook_sha256", "notebook_path", "size_bytes", "submitted_at",
+        "lease_attempt", "lease_worker", "lease_expires_at", "claims", "engine_failed_at",
+    ]  # fmt: skip
     inlines = [GradingRunInline]
     actions = ["regrade_selected"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -105,11 +107,33 @@ class Submission(models.Model):
     latest_run = models.ForeignKey("GradingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
+    # The lease (ADR 0003): the one grading attempt allowed to save this submission's grade. A worker
+    # claims it in a transaction, renews it while grading, and its result is accepted only while the
+    # lease is still its own; beat re-queues a lease that expired (its worker died).
+    lease_attempt = models.UUIDField(null=True, blank=True, help_text="Attempt holding the lease.")
+    lease_worker = models.CharField(max_length=200, blank=True, help_text="Worker of that attempt (host:pid).")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0, help_text="How many attempts claimed it (1 unless a worker died).")
+    engine_failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Gave up because no engine answered; re-queued when one answers again."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [models.UniqueConstraint(fields=["assignment", "learner", "attempt"], name="unique_attempt")]
-        indexes = [models.Index(fields=["assignment", "learner"])]
+        indexes = [
+            models.Index(fields=["assignment", "learner"]),
+            models.Index(
+                fields=["lease_expires_at"],
+                name="grading_submission_leased",
+                condition=models.Q(status="running"),
+            ),
+            models.Index(
+                fields=["engine_failed_at"],
+                name="grading_submission_engine",
+                condition=models.Q(engine_failed_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.assignment} · attempt {self.attempt}"
@@ -135,6 +159,7 @@ class GradingRun(models.Model):
         RUNNING = "running", "Running"
         GRADED = "graded", "Graded"
         ERROR = "error", "Grading error"
+        ABANDONED = "abandoned", "Abandoned (its worker stopped or lost the lease)"
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
     grader_version = models.ForeignKey(GraderVersion, on_delete=models.PROTECT, related_name="runs")
@@ -149,11 +174,21 @@ class GradingRun(models.Model):
     error_message = models.TextField(blank=True, help_text="What the learner is told when grading failed.")
     image_tag = models.CharField(max_length=100, blank=True)
     execution_seconds = models.FloatField(null=True, blank=True)
+    attempt_id = models.UUIDField(default=uuid.uuid4, editable=False, help_text="The attempt that made this run.")
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that ran it.")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            # The database's word on exactly-once: one graded first-grading run per submission.
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(status="graded", regrade__isnull=True),
+                name="one_graded_run_per_submission",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} of submission {self.submission_id}"

@@ -178,8 +178,11 @@ def test_removed_items_are_deleted_and_reported(demo_pack_copy):
     lines = course_yaml.read_text().splitlines(keepends=True)
     # drop the last item of the file (the final "- kind:" block)
     start = max(i for i, line in enumerate(lines) if line.strip().startswith("- kind:"))
-    end = start + 1
-    while end < len(lines) and not lines[end].strip().startswith("- "):
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1  # up to the next list entry at the item's level (nested lists, e.g. a rubric, belong to it)
+    while end < len(lines) and not (
+        lines[end].strip().startswith("- ") and len(lines[end]) - len(lines[end].lstrip()) <= indent
+    ):
         end += 1
     removed_slug = next(line.split(":", 1)[1].strip().strip('"') for line in lines[start:end] if "slug:" in line)
     course_yaml.write_text("".join(lines[:start] + lines[end:]))
