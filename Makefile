@@ -71,10 +71,12 @@ lint: venv-dev
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
 
-# The fast lane while working: lint, then the tests that need neither Docker nor a browser.
-# `make test` stays the whole suite and is what CI runs.
+# The fast lane while working: lint, then the tests that need neither Docker, a browser, nor a server or
+# subprocess of their own (marker `slow`), on test databases kept between runs (--reuse-db: only new
+# migrations run). `make test` stays the whole suite, on fresh databases, and is what CI runs.
 check: venv-dev lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS) -q -m "not e2e and not docker"
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS) -q --reuse-db \
+		-m "not e2e and not docker and not slow"
 
 format: venv-dev
 	.venv/bin/ruff check --fix .

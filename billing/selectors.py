@@ -166,6 +166,7 @@ class BillingOverview:
     next_charge_cents: int | None
     ends_at: datetime.datetime | None
     grace_ends_at: datetime.datetime | None
+    grants: list = dataclasses.field(default_factory=list)  # running complimentary access (AccessGrant rows)
 
     @property
     def can_subscribe(self) -> bool:
@@ -191,7 +192,15 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
         if subscription.status == "past_due" and subscription.past_due_since:
             grace_ends_at = subscription.past_due_since + datetime.timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
     invoices = list(Invoice.objects.filter(user=user).order_by("-stripe_created", "-id")[:24])
+    from .models import AccessGrant
+
+    grants = list(
+        AccessGrant.objects.filter(user=user, revoked_at__isnull=True, until__gte=timezone.localdate()).order_by(
+            "until"
+        )
+    )
     return BillingOverview(
+        grants=grants,
         state=state,
         subscription=subscription,
         plan=plan,

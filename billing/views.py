@@ -181,5 +181,6 @@ def financial_aid(request):
             messages.success(request, "Thank you: your application is in. We e-mail you when staff have decided.")
             return redirect("billing:financial_aid")
     applications = FinancialAidApplication.objects.filter(user=request.user).order_by("-created_at")
-    context = {"form": form, "form_attrs": {"form": form}, "applications": applications}
+    pending = any(a.status == FinancialAidApplication.Status.PENDING for a in applications)
+    context = {"form": form, "form_attrs": {"form": form}, "applications": applications, "pending": pending}
     return render(request, "billing/financial_aid.html", context)

@@ -70,10 +70,11 @@ class AssignmentAdmin(admin.ModelAdmin):
         if not rows:
             return "No graded submissions yet."
         return format_html(
-            "<table><tr><th>Learner</th><th>Best</th><th>Attempts</th><th>Last submission</th></tr>{}</table>",
+            "<table><tr><th>Learner</th><th>Best</th><th>Attempts</th><th>Hints opened</th><th>Last submission</th>"
+            "</tr>{}</table>",
             format_html_join(
-                "", "<tr><td>{}</td><td>{}%</td><td>{}</td><td>{}</td></tr>",
-                ((r["learner__email"], round(r["best"], 1), r["attempts"], r["last"]) for r in rows),
+                "", "<tr><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((r["learner__email"], round(r["best"], 1), r["attempts"], r["hints"], r["last"]) for r in rows),
             ),
         )  # fmt: skip
 
@@ -119,11 +120,13 @@ class GraderVersionAdmin(admin.ModelAdmin):
         if not report:
             return "Not run yet."
         problems = format_html_join("", "<li>{}</li>", ((p,) for p in report.get("problems", [])))
+        warnings = format_html_join("", "<li>Warning: {}</li>", ((w,) for w in report.get("warnings", [])))
         verdict = "passed" if report.get("ok") else "FAILED"
         return format_html(
-            "<p><strong>{}</strong> · image {} · {}</p><ul>{}</ul>"
+            "<p><strong>{}</strong> · image {} · {}</p><ul>{}{}</ul>"
             "<details><summary>Full report</summary><pre>{}</pre></details>",
-            verdict, report.get("image", ""), report.get("checked_at", ""), problems, json.dumps(report, indent=1),
+            verdict, report.get("image", ""), report.get("checked_at", ""), problems, warnings,
+            json.dumps(report, indent=1),
         )  # fmt: skip
 
     @admin.action(description="Self-check and publish")

@@ -10,6 +10,10 @@ from django.db import models
 from django.urls import reverse
 
 
+def default_upload_limit() -> int:
+    return settings.GRADING_UPLOAD_MAX_BYTES
+
+
 class Assignment(models.Model):
     """A programming assignment: the course item plus its grading settings."""
 
@@ -18,7 +22,9 @@ class Assignment(models.Model):
     time_limit_seconds = models.PositiveIntegerField(default=120, help_text="Wall clock for the whole notebook.")
     cell_timeout_seconds = models.PositiveIntegerField(default=30)
     memory_mb = models.PositiveIntegerField(default=512)
-    max_upload_bytes = models.PositiveIntegerField(default=2 * 1024 * 1024)
+    max_upload_bytes = models.PositiveIntegerField(
+        default=default_upload_limit, help_text="Largest notebook accepted. Default: GRADING_UPLOAD_MAX_BYTES."
+    )
     max_attempts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     cooldown_minutes = models.PositiveIntegerField(default=0, help_text="Minimum time between two submissions.")
     pass_percent = models.PositiveIntegerField(default=80, help_text="Score needed to pass the item.")
@@ -222,3 +228,21 @@ class RegradeJob(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 100
+
+
+class HintReveal(models.Model):
+    """How many hints of one test a learner has opened (they open them one at a time, after a failure)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="hint_reveals")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hint_reveals")
+    test_name = models.CharField(max_length=200)
+    count = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "learner", "test_name"], name="unique_hint_reveal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.assignment} · {self.test_name}: {self.count}"

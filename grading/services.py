@@ -20,8 +20,8 @@ from django.utils import timezone
 from access import api as access
 from courses import api as courses
 
-from . import runner, sandbox
-from .models import Assignment, GraderVersion, GradingRun, RegradeJob, Submission
+from . import runner, sandbox, selectors
+from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
 from .notebooks import NotebookRejected, notebook_check_belongs, notebook_load, notebook_parse, notebook_store
 from .pipeline import GradeReport
 from .spec import AssignmentBundle, SpecError, TestSpec, locked_cell_hashes
@@ -70,11 +70,9 @@ def submission_create(
         if assignment.max_attempts is not None and count >= assignment.max_attempts:
             raise SubmissionRejected(f"You have used all {assignment.max_attempts} attempts for this assignment.")
         last = previous.first()
-        if last and assignment.cooldown_minutes:
-            ready_at = last.submitted_at + datetime.timedelta(minutes=assignment.cooldown_minutes)
-            if now < ready_at:
-                minutes = max(1, round((ready_at - now).total_seconds() / 60))
-                raise SubmissionRejected(f"You can submit again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        if last and (ready_at := selectors.next_submission_at(assignment=assignment, last=last, now=now)):
+            minutes = max(1, round((ready_at - now).total_seconds() / 60))
+            raise SubmissionRejected(f"You can submit again in {minutes} minute{'s' if minutes != 1 else ''}.")
         digest, relative = notebook_store(canonical)
         submission = Submission.objects.create(
             assignment=assignment,
@@ -409,7 +407,8 @@ def _run_finish(run: GradingRun, report: GradeReport, image: str) -> GradingRun:
              "error": c.error, "replaced": c.replaced}
             for c in report.cells
         ])  # fmt: skip
-        run.execution_seconds = report.execution_time
+        run.execution_seconds = report.execution_time  # the learner phase only, rounded: learners see it
+        run.log = _storable(report.log)  # staff only: the hidden phase's time and flags
         run.image_tag = image
         run.finished_at = timezone.now()
         run.save()
@@ -432,6 +431,38 @@ def _run_finish(run: GradingRun, report: GradeReport, image: str) -> GradingRun:
                 f"{submission.score:g}/{submission.max_score:g}.",
             )
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Hints
+
+
+class HintRefused(Exception):
+    """No further hint can be opened; the message says why."""
+
+
+def hint_reveal(*, submission: Submission, learner, test_name: str) -> int:
+    """Open the next hint of a test the learner's submission failed; returns how many are open now.
+
+    Hints are a ladder: one more each time, never more than the test has. The count is kept per learner
+    and test (the gradebook shows it), so a later attempt starts with the hints already opened."""
+    if submission.learner_id != learner.pk:
+        raise HintRefused("Only the learner who submitted can open hints.")
+    run = submission.latest_run
+    result = next((t for t in (run.tests if run else []) if t.get("name") == test_name), None)
+    if result is None or result.get("status") not in ("failed", "not_run"):
+        raise HintRefused("Hints open after a test has failed.")
+    ladder = selectors.hint_ladder(version=run.grader_version, test_name=test_name)
+    if not ladder:
+        raise HintRefused("This test has no hints.")
+    with transaction.atomic():
+        reveal, _ = HintReveal.objects.select_for_update().get_or_create(
+            assignment_id=submission.assignment_id, learner=learner, test_name=test_name
+        )
+        if reveal.count < len(ladder):
+            reveal.count += 1
+            reveal.save(update_fields=["count", "updated_at"])
+    return reveal.count
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,6 +533,15 @@ def grader_version_self_check(*, version: GraderVersion) -> dict:
     ]
     if starter_report.max_score and starter_report.score >= starter_report.max_score:
         problems.append("The starter notebook already passes every test: the tests check nothing the learner writes.")
+    from .engine import empty_pass_warnings
+
+    warnings = [
+        f"“{t.name}”: `{assertion}` would pass on an empty array; check the shape first "
+        "(`assert result.shape == ...`). The grader fails empty comparisons of learner arrays either way."
+        for t in tests
+        if t.kind != "manual"
+        for assertion in empty_pass_warnings(t.code)
+    ]
     solution = {
         "score": solution_report.score,
         "max_score": solution_report.max_score,
@@ -511,6 +551,7 @@ def grader_version_self_check(*, version: GraderVersion) -> dict:
     return {
         "ok": not problems,
         "problems": problems,
+        "warnings": warnings,
         "image": image,
         "checked_at": timezone.now().isoformat(),
         "solution": solution,

@@ -16,7 +16,7 @@ from access import api as access
 
 from . import selectors, services
 from .models import GraderVersion, RegradeJob
-from .notebooks import human_size, notebook_for_download, notebook_load
+from .notebooks import notebook_for_download, notebook_load, too_large_message
 from .rendering import render_cells, render_starter
 from .spec import cell_source
 
@@ -64,8 +64,7 @@ def assignment_submit(request, item_id: int):
         if upload is None:
             raise services.SubmissionRejected("Choose a notebook file (.ipynb) to upload.")
         if upload.size > assignment.max_upload_bytes:
-            size, limit = human_size(upload.size), human_size(assignment.max_upload_bytes)
-            raise services.SubmissionRejected(f"The file is {size}; notebooks may be at most {limit}.")
+            raise services.SubmissionRejected(too_large_message(upload.size, assignment.max_upload_bytes))
         submission = services.submission_create(
             assignment=assignment, learner=request.user, data=upload.read(), filename=upload.name
         )
@@ -152,12 +151,34 @@ def submission_detail(request, pk: int):
     return render(request, "grading/submission.html", context)
 
 
+@login_required
+@require_POST
+def submission_hint(request, pk: int):
+    """Open the next hint of a failed test (htmx swaps the test's hints in place; plain forms redirect)."""
+    submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
+    name = request.POST.get("test", "")
+    try:
+        services.hint_reveal(submission=submission, learner=request.user, test_name=name)
+    except services.HintRefused as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+        return redirect(submission)
+    if request.htmx:
+        state = selectors.submission_hints(submission=submission).get(name)
+        context = {"submission": submission, "t": {"name": name, "hint_state": state}, "staff_view": False}
+        return render(request, "grading/_hints.html", context)
+    return redirect(f"{submission.get_absolute_url()}#tests-heading")
+
+
 def _submission_context(request, submission):
     run = submission.latest_run
     assignment = submission.assignment
+    hints = selectors.submission_hints(submission=submission) if run and submission.is_finished else {}
     return {
         "submission": submission,
         "run": run,
+        "tests": [{**t, "hint_state": hints.get(t.get("name"))} for t in (run.tests if run else [])],
         "assignment": assignment,
         "item": assignment.item,
         "course": assignment.item.course,

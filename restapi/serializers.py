@@ -287,7 +287,7 @@ class TestResult(serializers.Serializer):
     status = serializers.CharField(help_text="passed, failed, not_run or manual")
     points = serializers.FloatField()
     max_points = serializers.FloatField()
-    message = serializers.CharField(allow_blank=True, help_text="Hidden tests: their author's hint only.")
+    message = serializers.CharField(allow_blank=True, help_text="Hidden tests: their author's failure message only.")
 
 
 class CellOutput(serializers.Serializer):

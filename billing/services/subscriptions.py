@@ -71,6 +71,7 @@ def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | N
             cancel_at_period_end=not created and subscription.cancel_at_period_end,
             trial_end=None if created else subscription.trial_end,
             trialing=not created and subscription.is_trialing(),
+            live=not created and subscription_state(subscription, now=timezone.now()).is_live,
         )
         period_start, period_end = payloads.subscription_period(data)
         amount, currency = payloads.subscription_amount(data)
@@ -115,6 +116,7 @@ class _Before:
     cancel_at_period_end: bool
     trial_end: datetime.datetime | None
     trialing: bool
+    live: bool = False
 
 
 def _staff_note(subscription: Subscription, kinds: tuple[str, ...]) -> dict:
@@ -138,7 +140,10 @@ def _after_subscription_change(
     context = {"subscription": subscription}
     if created and subscription.is_trialing():
         emails.notify_learner(user=user, template="trial_started", event_key=sub_id, context=context)
-    if subscription.is_final:
+    # Access ends when Stripe ends the subscription, and also when it stops giving access without ending
+    # (unpaid after the retries, paused after a trial without a card). One e-mail either way: the same key.
+    ended = subscription.is_final or (before.live and not subscription_state(subscription, now=timezone.now()).is_live)
+    if ended:
         if not was_final:
             note = _staff_note(subscription, (StaffAction.Kind.END_NOW, StaffAction.Kind.END_NOW_REFUND))
             kept = emails.completed_courses(user=user)
@@ -148,7 +153,7 @@ def _after_subscription_change(
     if subscription.cancel_at_period_end and not before.cancel_at_period_end and not created:
         if not subscription.ends_for_completion:  # that one has its own e-mail (completion_ending)
             note = _staff_note(subscription, (StaffAction.Kind.CANCEL_AT_PERIOD_END,))
-            end = subscription.trial_end if subscription.is_trialing() else subscription.current_period_end
+            end = selectors.subscription_renews_at(subscription=subscription, now=timezone.now())
             context |= {"kept": emails.completed_courses(user=user), "end_date": end, **note}
             emails.notify_learner(
                 user=user, template="cancel_confirmed", event_key=f"{sub_id}:{stripe_time}", context=context

@@ -361,6 +361,14 @@ SANDBOX_PIDS_LIMIT = env.int("SANDBOX_PIDS_LIMIT", default=128)
 SANDBOX_CPUS = env.float("SANDBOX_CPUS", default=1.0)
 SANDBOX_TMPFS_MB = env.int("SANDBOX_TMPFS_MB", default=64)
 SANDBOX_OUTPUT_BYTES = env.int("SANDBOX_OUTPUT_BYTES", default=1_000_000)
+# The largest notebook a learner may upload: the default of every new assignment (an assignment may set its
+# own), stated on the assignment page and in every refusal. 10 MB fits notebooks with plot outputs; the
+# parser's own bounds (cells, nesting) apply whatever the size. platform/nginx/mooc.conf allows a little more.
+GRADING_UPLOAD_MAX_BYTES = env.int("GRADING_UPLOAD_MAX_BYTES", default=10_000_000)
+# Staff test code runs in the worker on learner-shaped data: per test, this much address space beyond the
+# worker's own and this much CPU time (grading/docs/decisions/0001).
+GRADING_TEST_MEMORY_MB = env.int("GRADING_TEST_MEMORY_MB", default=512)
+GRADING_TEST_CPU_SECONDS = env.float("GRADING_TEST_CPU_SECONDS", default=10.0)
 # Stray sandbox containers older than this are removed by the reaper (Celery beat).
 # Older than a warm container may wait (600 s) plus the longest grading (600 s): never one still in use.
 SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)

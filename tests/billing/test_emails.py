@@ -169,3 +169,14 @@ def test_resuming_and_a_longer_trial_are_told(client, secret, learner):
     h.post_event(client, h.event("customer.subscription.updated", longer, created=NOW + 2), secret)
     [resumed] = sent_to(learner, "Your subscription continues")
     assert "Every course stays open" in resumed.body and SITE in resumed.body
+
+
+def test_access_ending_without_a_final_event_is_told_once(client, secret, learner, courses):
+    """Stripe stops a subscription that stayed unpaid (status unpaid: access ends, nothing is final yet);
+    its later deletion is the same ending and is not told twice."""
+    h.post_event(client, h.event("customer.subscription.created", active(), created=NOW - 20 * h.DAY), secret)
+    h.post_event(client, h.event("customer.subscription.updated", active(status="unpaid"), created=NOW), secret)
+    ended = active(status="canceled", canceled_at=NOW + 60, ended_at=NOW + 60)
+    h.post_event(client, h.event("customer.subscription.deleted", ended, created=NOW + 60), secret)
+    [message] = sent_to(learner, "Your subscription has ended")
+    assert "could not be collected" in message.body and courses[0].title in message.body

@@ -97,6 +97,8 @@ def test_apply_then_approve_opens_every_course_and_e_mails(client, superuser, dj
     assert sent.status_code == 302
     again = client.post(reverse("billing:financial_aid"), {"circumstances": WHY, "goals": GOALS, "scope": "whole"})
     assert "already have an application waiting" in again.content.decode()
+    waiting = client.get(reverse("billing:financial_aid")).content.decode()
+    assert "Staff are reviewing your application" in waiting and "Send my application" not in waiting
     application = FinancialAidApplication.objects.get()
 
     client.force_login(superuser)
@@ -118,6 +120,8 @@ def test_apply_then_approve_opens_every_course_and_e_mails(client, superuser, dj
     client.force_login(learner)
     mine = client.get(reverse("billing:financial_aid")).content.decode()
     assert "Approved" in mine and f"{until:%-d %B %Y}" in mine
+    overview = client.get(reverse("billing:overview")).content.decode()
+    assert f"Free access (financial aid) to every course until <strong>{until:%-d %B %Y}</strong>" in overview
 
 
 def test_decline_needs_a_reason_and_e_mails_it(client, superuser, django_capture_on_commit_callbacks):

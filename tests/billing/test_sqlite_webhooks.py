@@ -22,6 +22,8 @@ import pytest
 from tests.billing import helpers as h
 from tests.conftest import _free_port
 
+pytestmark = pytest.mark.slow  # make check skips it; make test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 LEARNERS = 10
 SECRET = "whsec_sqlite_concurrency"
