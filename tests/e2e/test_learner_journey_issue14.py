@@ -2,8 +2,8 @@
 a newcomer signs up with their name, starts the free trial with a test card (localstripe), completes the
 first course (every quiz answered in the browser, the programming assignment written in the in-browser
 editor and graded in the Docker sandbox), sees the certificate with their name, cancels (and is e-mailed),
-an admin ends the subscription now, the completed course still opens and another does not, and the
-"Keep your course" download works.
+an admin ends the subscription now (in the admin, through Stripe), the completed course still opens and
+another does not, and the "Keep your course" download works.
 
 Celery tasks run in-process when sent (as a worker would run them moments later under `make run`):
 grading in the sandbox, the completion rule, the certificate, the e-mails, the course zip."""
@@ -159,11 +159,42 @@ def write_the_assignment_in_the_editor(page, live_server, width):
     expect(page.locator(".score-card.is-passed")).to_be_visible(timeout=120_000)
 
 
+def admin_ends_the_subscription_now(browser, live_server, learner, width):
+    """Staff, in their own browser at the same width: the subscription's page in the admin, "End now (no
+    refund)" with a reason; the admin asks Stripe and shows its answer."""
+    from billing.models import StaffAction
+    from tests.factories import UserFactory
+
+    staff = UserFactory(email=f"staff.{width}@example.com", is_staff=True, is_superuser=True)
+    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    context.set_default_timeout(30_000)
+    admin = context.new_page()
+    try:
+        admin.goto(live_server.url + "/admin/login/")
+        admin.locator("#id_username").fill(staff.email)
+        admin.locator("#id_password").fill("correct-horse-battery")
+        admin.get_by_role("button", name="Log in").click()
+        admin.goto(live_server.url + "/admin/billing/subscription/")
+        admin.get_by_role("link", name=str(learner), exact=False).first.click()
+        expect(admin.get_by_role("heading", name="Manage this subscription through Stripe")).to_be_visible()
+        admin.get_by_role("link", name="End now (no refund)").click()
+        admin.get_by_label(re.compile("^Reason")).fill("Demo: the learner asked to stop today")
+        admin.screenshot(path=str(ARTIFACTS / f"journey14-{width}-admin-end-now.png"), full_page=True)
+        admin.get_by_role("button", name="Confirm: End now (no refund)").click()
+        expect(admin.get_by_text("End now (no refund): done through Stripe.")).to_be_visible()
+        expect(admin.locator("#staff_actions-group")).to_contain_text("Demo: the learner asked to stop today")
+    finally:
+        context.close()
+    action = StaffAction.objects.get(subscription__user=learner)
+    assert (action.staff, action.kind, action.succeeded) == (staff, "end_now", True)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_issue14_journey_sign_up_trial_complete_certificate_cancel_end_keep(page, live_server, journey_world, width):
+def test_issue14_journey_sign_up_trial_complete_certificate_cancel_end_keep(
+    browser, page, live_server, journey_world, width
+):
     from accounts.models import User
-    from billing import gateway
-    from billing.models import Subscription, WebhookEvent
+    from billing.models import WebhookEvent
     from courses.models import Item
 
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
@@ -192,17 +223,26 @@ def test_issue14_journey_sign_up_trial_complete_certificate_cancel_end_keep(page
     expect(page.get_by_role("heading", name=NAME)).to_be_visible()
     shot(page, width, "certificate")
 
-    # Cancel: confirmed on the page.
+    # Cancel: confirmed on the page, and by e-mail with the end date and the completed course that stays open.
     nav(page, "Billing")
     page.get_by_role("link", name="Cancel subscription").click()
+    ends = page.locator("[data-cancel-confirm] [data-ends-at]").inner_text()
     page.get_by_role("button", name="Yes, cancel my subscription").click()
-    expect(page.get_by_text(re.compile(r"Your subscription ends on .*; completed courses stay open\."))).to_be_visible()
+    expect(page.get_by_text(f"Your subscription ends on {ends}; completed courses stay open.")).to_be_visible()
     shot(page, width, "canceled")
+    wait_for(lambda: any(m.to == [email] and "canceled" in m.subject for m in mail.outbox))
+    canceled = next(m for m in mail.outbox if m.to == [email] and "canceled" in m.subject)
+    assert ends in canceled.subject and canceled.subject.startswith("[Deep Learning] ")
+    assert "You canceled your subscription to Deep Learning" in canceled.body  # the plain-text part
+    assert "- Neural Networks and Deep Learning: " in canceled.body  # stays open, forever
+    assert "Improving Deep Neural Networks" not in canceled.body
 
-    # The subscription ends now (Stripe deletes it; its webhook arrives).
-    sub = Subscription.objects.get(user=learner)
-    gateway.client().v1.subscriptions.cancel(sub.stripe_subscription_id)
+    # An admin ends the subscription now, in the admin, through Stripe; the learner is told.
+    admin_ends_the_subscription_now(browser, live_server, learner, width)
     wait_for(lambda: WebhookEvent.objects.filter(type="customer.subscription.deleted", status="processed").exists())
+    wait_for(lambda: any(m.to == [email] and "has ended" in m.subject for m in mail.outbox))
+    ended = next(m for m in mail.outbox if m.to == [email] and "has ended" in m.subject)
+    assert "Neural Networks and Deep Learning" in ended.body
     nav(page, "Billing")
     expect(page.locator("[data-billing-state]")).to_have_text("Canceled or expired")
 

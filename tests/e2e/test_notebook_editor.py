@@ -202,6 +202,12 @@ def test_a_draft_survives_until_the_server_has_it(page, live_server, editor_worl
     page.keyboard.press("Enter")
     page.keyboard.type("kept = True")
     _wait_for_draft(page, learner, assignment, "kept = True")
+    # The keyboard is not trapped: Tab goes on to the next cell, then to the submit button.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.cell") == "cell-3"
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Submit this notebook")).to_be_focused()
+    assert page.locator("textarea[name='cell-2']").input_value().endswith("kept = True")  # Tab typed nothing
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(live_server.url + "/progress/")
     assert "kept = True" in _draft(page, learner, assignment)["cells"]["cell-2"]
