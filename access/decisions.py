@@ -22,6 +22,7 @@ class Reason(enum.StrEnum):
     STAFF_ONLY = "staff_only"
     ROLE_REQUIRED = "role_required"  # staff, mentors or peer reviewers only
     NOT_COMPLETED = "not_completed"  # something kept for completed courses (the course download)
+    COMPLIMENTARY = "complimentary"  # allowed by a complimentary grant (financial aid, staff, partner)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Decision:
 
 
 ALLOW = Decision(allowed=True, reason=Reason.ALLOWED)
+
+
+def granted(until: datetime.date) -> Decision:
+    """Allowed through complimentary access; the message says until when (pages may show it)."""
+    return Decision(allowed=True, reason=Reason.COMPLIMENTARY, message=f"Free access until {until.day} {until:%B %Y}.")
 
 
 def deny(reason: Reason, message: str, *, opens_on: datetime.date | None = None) -> Decision:

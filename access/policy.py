@@ -22,7 +22,7 @@ from accounts import api as accounts_api
 from billing import api as billing_api
 from courses import api as courses_api
 
-from .decisions import ALLOW, Decision, Reason, deny
+from .decisions import ALLOW, Decision, Reason, deny, granted
 
 _CACHE_ATTR = "_access_facts"
 
@@ -68,12 +68,21 @@ class _Facts:
     state: AccessState
     user_id: int | None
     _completed: set[int] | None = None
+    _complimentary: billing_api.ComplimentaryAccess | None = None
 
     @property
     def completed_course_ids(self) -> set[int]:
         if self._completed is None:
             self._completed = courses_api.completed_course_ids(user_id=self.user_id) if self.user_id else set()
         return self._completed
+
+    def granted_until(self, course_id: int) -> datetime.date | None:
+        """The last day a complimentary grant opens this course (read once, only when asked)."""
+        if self.user_id is None:
+            return None
+        if self._complimentary is None:
+            self._complimentary = billing_api.complimentary_access_of(user_id=self.user_id, today=timezone.localdate())
+        return self._complimentary.until_for(course_id)
 
 
 def _facts(user) -> _Facts:
@@ -143,7 +152,15 @@ def can_view_item(user, item, *, today: datetime.date | None = None) -> Decision
     # Completed courses stay open forever, read-only, whatever happened to the subscription.
     if facts.state is not AccessState.ANONYMOUS and item.course.course_id in facts.completed_course_ids:
         return ALLOW
-    return _locked(facts)
+    return _by_grant(facts, item.course.course_id, today) or _locked(facts)
+
+
+def _by_grant(facts: _Facts, course_id: int, today: datetime.date | None) -> Decision | None:
+    """Complimentary access (financial aid, staff, partners) opens a course like a subscription, to its date."""
+    until = facts.granted_until(course_id)
+    if until is not None and _today(today) <= until:
+        return granted(until)
+    return None
 
 
 def _locked(facts: _Facts) -> Decision:
@@ -198,6 +215,9 @@ def can_submit(user, item, *, today: datetime.date | None = None) -> Decision:
         return _not_released(item.course)
     if facts.state in FULL_ACCESS:
         return ALLOW
+    by_grant = _by_grant(facts, item.course.course_id, today)
+    if by_grant is not None:
+        return by_grant
     if facts.state is AccessState.EXPIRED:
         if item.course.course_id in facts.completed_course_ids:
             return deny(
@@ -277,6 +297,9 @@ def can_post_in_forum(user, *, course_id: int, today: datetime.date | None = Non
         return _not_released(course)
     if facts.state in FULL_ACCESS or accounts_api.roles_of(user).mentor:
         return ALLOW
+    by_grant = _by_grant(facts, course_id, today)
+    if by_grant is not None:
+        return by_grant
     if facts.state is AccessState.EXPIRED:
         return deny(Reason.ACCESS_ENDED, "Your subscription has ended: you can still read the forums, not post.")
     return deny(Reason.NEEDS_SUBSCRIPTION, "Start your free trial to post in the forums.")
@@ -312,7 +335,9 @@ def can_earn_certificate(user, *, course_id: int) -> Decision:
         return ALLOW
     if facts.state is not AccessState.ANONYMOUS and course_id in facts.completed_course_ids:
         return ALLOW
-    return deny(Reason.NEEDS_SUBSCRIPTION, "Certificates are earned with a subscription.")
+    return _by_grant(facts, course_id, None) or deny(
+        Reason.NEEDS_SUBSCRIPTION, "Certificates are earned with a subscription."
+    )
 
 
 def can_revoke_certificate(user) -> Decision:

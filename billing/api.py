@@ -6,7 +6,21 @@ open (that is the access app, which asks this module).
 
 from __future__ import annotations
 
-from .selectors import SubscribeOffer, subscribe_offer, subscription_state_of
+from .selectors import (
+    ComplimentaryAccess,
+    SubscribeOffer,
+    complimentary_access_of,
+    subscribe_offer,
+    subscription_state_of,
+)
 from .state import LIVE_STATES, SubscriptionState
 
-__all__ = ["LIVE_STATES", "SubscribeOffer", "SubscriptionState", "subscribe_offer", "subscription_state_of"]
+__all__ = [
+    "LIVE_STATES",
+    "ComplimentaryAccess",
+    "SubscribeOffer",
+    "SubscriptionState",
+    "complimentary_access_of",
+    "subscribe_offer",
+    "subscription_state_of",
+]

@@ -6,7 +6,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from . import gateway, receivers
+        from . import emails, gateway, receivers
 
         receivers.connect()
+        emails.register_kinds()
         gateway.current()  # Stripe or localstripe, chosen once from the settings

@@ -278,3 +278,101 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}: {self.repaired} repaired of {self.checked}"
+
+
+class StaffAction(models.Model):
+    """What a staff member asked Stripe to do to a subscription from the admin, and why. The subscription
+    itself changes only from Stripe's answer and its webhooks; this row is the record of who asked."""
+
+    class Kind(models.TextChoices):
+        CANCEL_AT_PERIOD_END = "cancel_at_period_end", "Cancel at period end"
+        END_NOW = "end_now", "End now (no refund)"
+        END_NOW_REFUND = "end_now_refund", "End now and refund the last payment"
+        RESUME = "resume", "Resume (undo a cancel at period end)"
+        EXTEND_TRIAL = "extend_trial", "Extend the free trial"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="staff_actions")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    reason = models.CharField(max_length=500)
+    detail = models.CharField(max_length=300, blank=True, help_text="What exactly (a new trial end, a refund).")
+    succeeded = models.BooleanField(default=False)
+    outcome = models.TextField(blank=True, help_text="Stripe's answer, or why it refused.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.staff} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AccessGrant(models.Model):
+    """Complimentary access without a subscription (financial aid, staff, partners): chosen courses, or the
+    whole specialization, until a date. The access policy reads it through billing.api."""
+
+    class Kind(models.TextChoices):
+        FINANCIAL_AID = "financial_aid", "Financial aid"
+        STAFF = "staff", "Staff"
+        PARTNER = "partner", "Partner"
+        OTHER = "other", "Other"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_grants")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FINANCIAL_AID)
+    whole_specialization = models.BooleanField(default=False)
+    course_ids = models.JSONField(default=list, blank=True, help_text="The courses it opens (ids).")
+    until = models.DateField(help_text="Open up to and including this day.")
+    reason = models.CharField(max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "until"])]
+
+    def __str__(self) -> str:
+        what = "the whole specialization" if self.whole_specialization else f"{len(self.course_ids)} course(s)"
+        return f"{self.get_kind_display()} for {self.user}: {what} until {self.until}"
+
+
+class FinancialAidApplication(models.Model):
+    """A learner's request for free access, reviewed by staff: approved (with a grant) or declined."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aid_applications")
+    whole_specialization = models.BooleanField(default=True)
+    course_ids = models.JSONField(default=list, blank=True)
+    circumstances = models.TextField(help_text="Why the learner cannot pay.")
+    goals = models.TextField(help_text="What the learner wants to do with the courses.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=500, blank=True, help_text="Sent to the learner.")
+    grant = models.OneToOneField(
+        AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="application"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open application at a time: a second waits for the first's decision.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="one_pending_aid_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"financial aid for {self.user} ({self.get_status_display()})"

@@ -166,6 +166,7 @@ class BillingOverview:
     next_charge_cents: int | None
     ends_at: datetime.datetime | None
     grace_ends_at: datetime.datetime | None
+    grants: list = dataclasses.field(default_factory=list)  # running complimentary access (AccessGrant rows)
 
     @property
     def can_subscribe(self) -> bool:
@@ -191,7 +192,15 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
         if subscription.status == "past_due" and subscription.past_due_since:
             grace_ends_at = subscription.past_due_since + datetime.timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
     invoices = list(Invoice.objects.filter(user=user).order_by("-stripe_created", "-id")[:24])
+    from .models import AccessGrant
+
+    grants = list(
+        AccessGrant.objects.filter(user=user, revoked_at__isnull=True, until__gte=timezone.localdate()).order_by(
+            "until"
+        )
+    )
     return BillingOverview(
+        grants=grants,
         state=state,
         subscription=subscription,
         plan=plan,
@@ -203,3 +212,38 @@ def billing_overview(*, user, now: datetime.datetime | None = None) -> BillingOv
         ends_at=ends_at,
         grace_ends_at=grace_ends_at,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ComplimentaryAccess:
+    """What a learner's complimentary grants open on a day: every course until `whole_until`, and each
+    course in `course_until` until its date (the latest grant wins)."""
+
+    whole_until: datetime.date | None = None
+    course_until: tuple[tuple[int, datetime.date], ...] = ()
+
+    def until_for(self, course_id: int) -> datetime.date | None:
+        """The last day this course is open through a grant; None when no grant opens it."""
+        dates = [until for cid, until in self.course_until if cid == course_id]
+        if self.whole_until is not None:
+            dates.append(self.whole_until)
+        return max(dates) if dates else None
+
+    def __bool__(self) -> bool:
+        return self.whole_until is not None or bool(self.course_until)
+
+
+def complimentary_access_of(*, user_id: int, today: datetime.date) -> ComplimentaryAccess:
+    """The grants running on `today` (not revoked, `until` today or later), in one query."""
+    from .models import AccessGrant
+
+    whole = None
+    courses: dict[int, datetime.date] = {}
+    for grant in AccessGrant.objects.filter(user_id=user_id, revoked_at__isnull=True, until__gte=today).only(
+        "whole_specialization", "course_ids", "until"
+    ):
+        if grant.whole_specialization:
+            whole = max(whole, grant.until) if whole else grant.until
+        for course_id in grant.course_ids:
+            courses[course_id] = max(courses.get(course_id, grant.until), grant.until)
+    return ComplimentaryAccess(whole_until=whole, course_until=tuple(sorted(courses.items())))

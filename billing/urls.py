@@ -11,6 +11,7 @@ urlpatterns = [
     path("cancel/", views.cancel, name="cancel"),
     path("resume/", views.resume, name="resume"),
     path("card/", views.card, name="card"),
+    path("financial-aid/", views.financial_aid, name="financial_aid"),
     path("local/checkout/<int:checkout_id>/", views.local_checkout, name="local_checkout"),
     path("local/card/", views.local_card, name="local_card"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),

@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import gateway, selectors, services
-from .forms import CardForm
-from .models import Checkout
+from .forms import CardForm, FinancialAidForm
+from .models import Checkout, FinancialAidApplication
 
 
 @login_required
@@ -158,3 +158,29 @@ def stripe_webhook(request):
     except services.WebhookRejected as exc:
         return HttpResponseBadRequest(f"Rejected: {exc}")
     return HttpResponse("ok")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def financial_aid(request):
+    """Apply for financial aid (a short form), and see what became of earlier applications."""
+    form = FinancialAidForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.aid_apply(
+                user=request.user,
+                circumstances=data["circumstances"],
+                goals=data["goals"],
+                whole_specialization=data["scope"] == "whole",
+                course_ids=data["course_ids"],
+            )
+        except services.BillingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you: your application is in. We e-mail you when staff have decided.")
+            return redirect("billing:financial_aid")
+    applications = FinancialAidApplication.objects.filter(user=request.user).order_by("-created_at")
+    pending = any(a.status == FinancialAidApplication.Status.PENDING for a in applications)
+    context = {"form": form, "form_attrs": {"form": form}, "applications": applications, "pending": pending}
+    return render(request, "billing/financial_aid.html", context)

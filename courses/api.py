@@ -246,6 +246,11 @@ def enrollments_of(*, user_id: int) -> list[EnrollmentFacts]:
     ]
 
 
+def courses_all() -> list[CourseFacts]:
+    """Every course, in specialization and course order (staff choosing courses, e.g. for a grant)."""
+    return [_course_facts(course) for course in Course.objects.order_by("specialization_id", "order", "id")]
+
+
 def specialization_course_ids(*, specialization_id: int) -> list[int]:
     return list(
         Course.objects.filter(specialization_id=specialization_id).order_by("order").values_list("pk", flat=True)
@@ -305,6 +310,7 @@ __all__ = [
     "course_outline",
     "course_structure",
     "course_syllabus",
+    "courses_all",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
     "enrollments_of",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Max
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, OuterRef, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from access import api as access
 
-from .models import Assignment, GraderVersion, RegradeJob, Submission
+from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
+from .notebooks import human_size
+from .spec import TestSpec
 
 
 @dataclasses.dataclass
@@ -23,6 +25,20 @@ class AssignmentPage:
     can_submit: bool
     submit_blocked_reason: str
     attempts_left: int | None
+    ready_at: datetime.datetime | None = None  # blocked by the cooldown (only) until then: the page counts down
+    now: datetime.datetime | None = None
+
+    @property
+    def wait_text(self) -> str:
+        """The time left before the next submission, as the countdown shows it ("4:05")."""
+        if not self.ready_at or not self.now:
+            return ""
+        seconds = max(0, int((self.ready_at - self.now).total_seconds() + 0.999))
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @property
+    def upload_limit(self) -> str:
+        return human_size(self.assignment.max_upload_bytes)
 
     @property
     def passed(self) -> bool:
@@ -50,17 +66,15 @@ def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | No
     graded = [s for s in submissions if s.status == Submission.Status.GRADED and s.score is not None]
     best = max(graded, key=lambda s: (s.percent or 0, -s.attempt), default=None)
     attempts_left = None if assignment.max_attempts is None else max(0, assignment.max_attempts - len(submissions))
-    reason = ""
+    reason, ready_at = "", None
     if assignment.current_version is None:
         reason = "This assignment is not open for submissions yet."
     elif not (decision := access.can_submit(user, assignment.item)):
         reason = decision.message
     elif attempts_left == 0:
         reason = f"You have used all {assignment.max_attempts} attempts."
-    elif submissions and assignment.cooldown_minutes:
-        ready = max(s.submitted_at for s in submissions) + datetime.timedelta(minutes=assignment.cooldown_minutes)
-        if now < ready:
-            reason = f"You can submit again at {timezone.localtime(ready):%H:%M}."
+    elif submissions and (ready_at := next_submission_at(assignment=assignment, last=submissions[0], now=now)):
+        reason = f"You can submit again at {timezone.localtime(ready_at):%H:%M}."
     return AssignmentPage(
         assignment=assignment,
         version=assignment.current_version,
@@ -69,7 +83,18 @@ def assignment_page(*, user, assignment: Assignment, now: datetime.datetime | No
         can_submit=not reason,
         submit_blocked_reason=reason,
         attempts_left=attempts_left,
+        ready_at=ready_at,
+        now=now,
     )
+
+
+def next_submission_at(*, assignment: Assignment, last: Submission, now: datetime.datetime) -> datetime.datetime | None:
+    """When the cooldown after `last` (the learner's latest submission) ends; None when it is over.
+    The page that counts down and the service that refuses both ask this."""
+    if not assignment.cooldown_minutes:
+        return None
+    ready = last.submitted_at + datetime.timedelta(minutes=assignment.cooldown_minutes)
+    return ready if now < ready else None
 
 
 def submission_for_viewer(*, user, submission_id: int) -> Submission:
@@ -106,30 +131,77 @@ def passed_assignment_item_ids(user, items) -> set[int]:
 
 
 def gradebook(*, assignment: Assignment) -> list[dict]:
-    """Each learner's best attempt on the assignment, as a percentage (staff view)."""
-    rows = (
+    """Each learner's best attempt on the assignment, as a percentage, and how many hints they opened
+    (staff view)."""
+    rows = list(
         Submission.objects.filter(assignment=assignment, status=Submission.Status.GRADED, max_score__gt=0)
         .values("learner__email")
         .annotate(best=Max(_percent()), attempts=Count("pk"), last=Max("submitted_at"))
         .order_by("learner__email")
     )
-    return list(rows)
+    hints = dict(
+        HintReveal.objects.filter(assignment=assignment)
+        .values("learner__email")
+        .annotate(opened=Sum("count"))
+        .values_list("learner__email", "opened")
+    )
+    for row in rows:
+        row["hints"] = hints.get(row["learner__email"], 0)
+    return rows
+
+
+def hint_ladder(*, version: GraderVersion, test_name: str) -> list[str]:
+    spec = next((t for t in version.tests if t.get("name") == test_name), None)
+    return TestSpec.from_dict(spec).hint_ladder if spec else []
+
+
+def submission_hints(*, submission: Submission) -> dict[str, dict]:
+    """For each failed test of the submission's latest run that has hints: the ones the learner opened so
+    far and how many remain (two queries)."""
+    run = submission.latest_run
+    failed = [t["name"] for t in (run.tests if run else []) if t.get("hints") and t.get("status") != "passed"]
+    if not failed:
+        return {}
+    opened = dict(
+        HintReveal.objects.filter(
+            assignment_id=submission.assignment_id, learner_id=submission.learner_id, test_name__in=failed
+        ).values_list("test_name", "count")
+    )
+    specs = {t.get("name"): t for t in run.grader_version.tests}
+    hints = {}
+    for name in failed:
+        ladder = TestSpec.from_dict(specs[name]).hint_ladder if name in specs else []
+        shown = ladder[: opened.get(name, 0)]
+        hints[name] = {"shown": shown, "left": len(ladder) - len(shown), "total": len(ladder)}
+    return hints
 
 
 def regrade_comparison(*, job: RegradeJob) -> list[dict]:
-    """Old and new score of every submission in a regrade job."""
-    rows = []
+    """Old and new score of every submission in a regrade job, in a fixed number of queries (the
+    progress page polls it every second): the previous score comes from a subquery, not a query a row."""
+    previous = GradingRun.objects.filter(submission=OuterRef("pk"), status=GradingRun.Status.GRADED).exclude(
+        regrade=job
+    )
+    latest_previous = previous.order_by("-started_at", "-pk")
     runs = {run.submission_id: run for run in job.runs.all()}
-    submissions = Submission.objects.filter(pk__in=job.submission_ids).select_related("learner")
-    for submission in submissions.order_by("pk"):
-        previous = submission.runs.exclude(regrade=job).filter(status="graded").order_by("-started_at").first()
+    submissions = (
+        Submission.objects.filter(pk__in=job.submission_ids)
+        .select_related("learner")
+        .annotate(
+            old_score=Subquery(latest_previous.values("score")[:1]),
+            old_max=Subquery(latest_previous.values("max_score")[:1]),
+        )
+        .order_by("pk")
+    )
+    rows = []
+    for submission in submissions:
         new = runs.get(submission.pk)
         rows.append(
             {
                 "submission": submission,
-                "old": previous.score if previous else None,
-                "new": new.score if new and new.status == "graded" else None,
-                "max": new.max_score if new else (previous.max_score if previous else None),
+                "old": submission.old_score,
+                "new": new.score if new and new.status == GradingRun.Status.GRADED else None,
+                "max": new.max_score if new else submission.old_max,
                 "status": new.status if new else "pending",
             }
         )

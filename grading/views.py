@@ -7,6 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,8 +15,8 @@ from django.views.decorators.http import require_POST
 from access import api as access
 
 from . import selectors, services
-from .models import RegradeJob
-from .notebooks import human_size, notebook_for_download, notebook_load
+from .models import GraderVersion, RegradeJob
+from .notebooks import notebook_for_download, notebook_load, too_large_message
 from .rendering import render_cells, render_starter
 from .spec import cell_source
 
@@ -63,8 +64,7 @@ def assignment_submit(request, item_id: int):
         if upload is None:
             raise services.SubmissionRejected("Choose a notebook file (.ipynb) to upload.")
         if upload.size > assignment.max_upload_bytes:
-            size, limit = human_size(upload.size), human_size(assignment.max_upload_bytes)
-            raise services.SubmissionRejected(f"The file is {size}; notebooks may be at most {limit}.")
+            raise services.SubmissionRejected(too_large_message(upload.size, assignment.max_upload_bytes))
         submission = services.submission_create(
             assignment=assignment, learner=request.user, data=upload.read(), filename=upload.name
         )
@@ -78,15 +78,29 @@ def assignment_submit(request, item_id: int):
     return redirect(submission)
 
 
+# After a submission from the editor, the submission page tells the editor's script to drop the draft
+# it kept in the browser (session key holding the draft's localStorage key, read once).
+DRAFT_SAVED_SESSION_KEY = "grading:editor-draft-saved"
+EDITOR_BUNDLE = "js/editor.bundle.js"
+
+
+def _editor_draft_key(user, assignment) -> str:
+    return f"mooc:editor-draft:{user.pk}:{assignment.pk}"
+
+
 @login_required
 def assignment_editor(request, item_id: int):
-    """Work on the notebook in the browser: code cells as text areas; submitting assembles the notebook."""
+    """Work on the notebook in the browser: code cells as text areas (CodeMirror editors when the bundle
+    from `make assets` is there); submitting assembles the notebook. The script keeps an unsaved draft in
+    the browser; a refused submission re-renders the posted code, marked unsaved."""
     assignment = _assignment_or_404(request, item_id)
     version = assignment.current_version
     if version is None:
         raise Http404("This assignment has no published notebook yet.")
     latest = assignment.submissions.filter(learner=request.user).order_by("-attempt").first()
     base = notebook_load(latest.notebook_path) if latest else copy.deepcopy(version.starter)
+    draft_key = _editor_draft_key(request.user, assignment)
+    unsaved = False
     if request.method == "POST":
         for index, cell in enumerate(base.get("cells", [])):
             field = f"cell-{index}"
@@ -102,19 +116,27 @@ def assignment_editor(request, item_id: int):
             )
         except services.SubmissionRejected as exc:
             messages.error(request, str(exc))
+            unsaved = True
         else:
+            request.session[DRAFT_SAVED_SESSION_KEY] = draft_key
             return redirect(submission)
     assignment_page = selectors.assignment_page(user=request.user, assignment=assignment)
-    cells = render_cells(base)
+    # The page's h1 is followed by the cells: the notebook's headings start at h2.
+    cells = render_cells(base, heading_offset=1)
     for cell in cells:
         if cell["kind"] == "code":
             cell["source"] = cell_source(base["cells"][cell["index"]])
+            cell["rows"] = max(3, cell["source"].count("\n") + 2)  # the whole cell, without the script too
     context = {
         "assignment": assignment,
         "item": assignment.item,
         "course": assignment.item.course,
         "cells": cells,
         "assignment_page": assignment_page,
+        "draft_key": draft_key,
+        "draft_base": f"attempt-{latest.attempt}" if latest else f"starter-{version.number}",
+        "unsaved": unsaved,
+        "editor_bundle": EDITOR_BUNDLE if finders.find(EDITOR_BUNDLE) else "",
     }
     return render(request, "grading/editor.html", context)
 
@@ -122,16 +144,41 @@ def assignment_editor(request, item_id: int):
 @login_required
 def submission_detail(request, pk: int):
     submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
-    template = "grading/_submission_status.html" if request.htmx else "grading/submission.html"
-    return render(request, template, _submission_context(request, submission))
+    if request.htmx:
+        return render(request, "grading/_submission_status.html", _submission_context(request, submission))
+    context = _submission_context(request, submission)
+    context["draft_saved"] = request.session.pop(DRAFT_SAVED_SESSION_KEY, "")
+    return render(request, "grading/submission.html", context)
+
+
+@login_required
+@require_POST
+def submission_hint(request, pk: int):
+    """Open the next hint of a failed test (htmx swaps the test's hints in place; plain forms redirect)."""
+    submission = selectors.submission_for_viewer(user=request.user, submission_id=pk)
+    name = request.POST.get("test", "")
+    try:
+        services.hint_reveal(submission=submission, learner=request.user, test_name=name)
+    except services.HintRefused as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+        return redirect(submission)
+    if request.htmx:
+        state = selectors.submission_hints(submission=submission).get(name)
+        context = {"submission": submission, "t": {"name": name, "hint_state": state}, "staff_view": False}
+        return render(request, "grading/_hints.html", context)
+    return redirect(f"{submission.get_absolute_url()}#tests-heading")
 
 
 def _submission_context(request, submission):
     run = submission.latest_run
     assignment = submission.assignment
+    hints = selectors.submission_hints(submission=submission) if run and submission.is_finished else {}
     return {
         "submission": submission,
         "run": run,
+        "tests": [{**t, "hint_state": hints.get(t.get("name"))} for t in (run.tests if run else [])],
         "assignment": assignment,
         "item": assignment.item,
         "course": assignment.item.course,
@@ -173,3 +220,12 @@ def submission_regrade(request, pk: int):
     )
     messages.success(request, "Regrade queued.")
     return redirect("grading:regrade", pk=job.pk)
+
+
+@access.manage_required
+def publish_progress(request, pk: int):
+    """A grader version's self-check and publishing, followed live (htmx polls while it runs)."""
+    version = get_object_or_404(GraderVersion.objects.select_related("assignment__item"), pk=pk)
+    context = {"version": version, "report": version.self_check or {}}
+    template = "grading/_publish_progress.html" if request.htmx else "grading/publish.html"
+    return render(request, template, context)

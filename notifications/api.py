@@ -50,13 +50,25 @@ __all__ = [
 
 
 def register_kind(
-    key: str, *, label: str, description: str = "", default_email: str = EMAIL_IMMEDIATE, staff_only: bool = False
+    key: str,
+    *,
+    label: str,
+    description: str = "",
+    default_email: str = EMAIL_IMMEDIATE,
+    staff_only: bool = False,
+    required: bool = False,
 ) -> Kind:
     """Declare a kind of notification ("forum.reply"). Call from your AppConfig.ready(). `label` and
     `description` are what learners see on the preferences page; `default_email` is "immediate", "digest" or
-    "none"; staff_only kinds are offered to, and delivered to, staff only."""
+    "none"; staff_only kinds are offered to, and delivered to, staff only. required kinds (account e-mails:
+    payments, access) are always e-mailed at once, cannot be turned off and carry no unsubscribe link."""
     return registry.register_kind(
-        key, label=label, description=description, default_email=default_email, staff_only=staff_only
+        key,
+        label=label,
+        description=description,
+        default_email=default_email,
+        staff_only=staff_only,
+        required=required,
     )
 
 

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
-from .registry import Kind
+from .registry import Kind, kind_or_none
 from .tokens import unsubscribe_url, unsubscribe_urls
 
 SUBJECT_MAX = 200
@@ -64,12 +64,12 @@ def message_id_new() -> str:
     return f"<notification.{uuid.uuid4().hex}@{_mail_domain()}>"
 
 
-def _footer_context(*, user_id: int, unsubscribe_kind: str) -> dict:
+def _footer_context(*, user_id: int, unsubscribe_kind: str, required: bool = False) -> dict:
     return {
         "site_name": settings.SITE_NAME,
         "site_url": site_url(),
         "preferences_url": absolute(reverse("notifications:preferences")),
-        "unsubscribe_url": unsubscribe_url(user_id=user_id, kind=unsubscribe_kind),
+        "unsubscribe_url": "" if required else unsubscribe_url(user_id=user_id, kind=unsubscribe_kind),
     }
 
 
@@ -93,8 +93,8 @@ def render_notifications(
     link filled in. A render costs about half a millisecond, and a fan-out happens inside the caller's
     transaction, so a thread with a thousand followers must not render a thousand times."""
     context = {
-        **_footer_context(user_id=0, unsubscribe_kind=kind.key),
-        "unsubscribe_url": _UNSUBSCRIBE,
+        **_footer_context(user_id=0, unsubscribe_kind=kind.key, required=kind.required),
+        "unsubscribe_url": "" if kind.required else _UNSUBSCRIBE,
         "user_name": _NAME,
         "kind": kind,
         "title": title,
@@ -106,7 +106,8 @@ def render_notifications(
     subject = subject_line(email_subject or title)
     text = render_to_string("notifications/email/notification.txt", context)
     html = render_to_string("notifications/email/notification.html", context) if email_html else ""
-    links = unsubscribe_urls(user_ids=[user_id for user_id, _ in recipients], kind=kind.key)
+    ids = [user_id for user_id, _ in recipients]
+    links = dict.fromkeys(ids, "") if kind.required else unsubscribe_urls(user_ids=ids, kind=kind.key)
     rendered = {}
     for user_id, user_name in recipients:
         link = links[user_id]
@@ -139,21 +140,24 @@ def render_digest(*, user_id: int, user_name: str, date: datetime.date, lines: l
 def build_message(
     *, subject: str, text: str, html: str, to_email: str, message_id: str, user_id: int, kind: str, connection=None
 ) -> EmailMultiAlternatives:
-    link = unsubscribe_url(user_id=user_id, kind=kind)
+    headers = {
+        "Message-ID": message_id,
+        # RFC 3834: no auto-replies (vacation messages) to these.
+        "Auto-Submitted": "auto-generated",
+    }
+    known = kind_or_none(kind)
+    if known is None or not known.required:  # account e-mails cannot be turned off: no button for it
+        link = unsubscribe_url(user_id=user_id, kind=kind)
+        # RFC 8058: mail clients show an "Unsubscribe" button that POSTs to the link.
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to_email],
         connection=connection,
-        headers={
-            "Message-ID": message_id,
-            # RFC 8058: mail clients show an "Unsubscribe" button that POSTs to the link.
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # RFC 3834: no auto-replies (vacation messages) to these.
-            "Auto-Submitted": "auto-generated",
-        },
+        headers=headers,
     )
     if html:
         message.attach_alternative(html, "text/html")

@@ -24,6 +24,9 @@ class Kind:
     description: str
     default_email: str
     staff_only: bool
+    # Account e-mails (a payment failed, access ended): always e-mailed at once, never offered on the
+    # preferences page and without an unsubscribe link, because a learner must hear what they pay for.
+    required: bool = False
 
     def may_receive(self, *, is_staff: bool) -> bool:
         return is_staff or not self.staff_only
@@ -37,7 +40,13 @@ class UnknownKind(ValueError):
 
 
 def register_kind(
-    key: str, *, label: str, description: str = "", default_email: str = EmailChoice.IMMEDIATE, staff_only: bool = False
+    key: str,
+    *,
+    label: str,
+    description: str = "",
+    default_email: str = EmailChoice.IMMEDIATE,
+    staff_only: bool = False,
+    required: bool = False,
 ) -> Kind:
     """Register a kind. Registering the same definition again is harmless (tests, reloaded apps);
     a different definition under a taken key is a programming error and refuses to start."""
@@ -49,6 +58,8 @@ def register_kind(
         raise ImproperlyConfigured(
             f"Notification kind {key!r}: default_email must be one of {', '.join(EmailChoice.values)}."
         )
+    if required and default_email != EmailChoice.IMMEDIATE:
+        raise ImproperlyConfigured(f"Notification kind {key!r}: a required kind is e-mailed right away.")
     if not label.strip():
         raise ImproperlyConfigured(f"Notification kind {key!r} needs a label (shown on the preferences page).")
     kind = Kind(
@@ -57,6 +68,7 @@ def register_kind(
         description=description.strip(),
         default_email=str(default_email),
         staff_only=staff_only,
+        required=required,
     )
     existing = _kinds.get(key)
     if existing is not None and existing != kind:
@@ -83,4 +95,5 @@ def all_kinds() -> list[Kind]:
 
 
 def kinds_for(*, is_staff: bool) -> list[Kind]:
-    return [kind for kind in all_kinds() if kind.may_receive(is_staff=is_staff)]
+    """The kinds a user can choose e-mail for (required kinds are not a choice)."""
+    return [kind for kind in all_kinds() if kind.may_receive(is_staff=is_staff) and not kind.required]

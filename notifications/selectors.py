@@ -86,7 +86,10 @@ def notifications_page(
 
 
 def email_routes(*, kind: registry.Kind, user_ids: list[int]) -> dict[int, str]:
-    """Each user's effective e-mail choice for a kind, in one query: their row, or the kind's default."""
+    """Each user's effective e-mail choice for a kind, in one query: their row, or the kind's default.
+    A required kind is e-mailed at once whatever a stored row says."""
+    if kind.required:
+        return dict.fromkeys(user_ids, EmailChoice.IMMEDIATE.value)
     chosen = dict(Preference.objects.filter(kind=kind.key, user_id__in=user_ids).values_list("user_id", "email"))
     return {user_id: chosen.get(user_id, kind.default_email) for user_id in user_ids}
 

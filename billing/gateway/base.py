@@ -194,6 +194,10 @@ class Gateway:
     def subscription_cancel_now(self, *, subscription_id: str) -> dict:
         return as_dict(call(client().v1.subscriptions.cancel, subscription_id))
 
+    def subscription_set_trial_end(self, *, subscription_id: str, trial_end: int) -> dict:
+        """Move the end of a running trial (staff extending it): nothing is charged before then."""
+        return as_dict(call(client().v1.subscriptions.update, subscription_id, params={"trial_end": trial_end}))
+
     def subscription_end_trial_now(self, *, subscription_id: str) -> dict:
         return as_dict(call(client().v1.subscriptions.update, subscription_id, params={"trial_end": "now"}))
 

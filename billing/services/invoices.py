@@ -68,7 +68,9 @@ def invoice_receipt_send(*, invoice: Invoice) -> bool:
     """The receipt for a payment, sent when the invoice first becomes paid (whoever noticed)."""
     if invoice.amount_paid <= 0 or not invoice.user:
         return False
-    emails.send(template="receipt", to=[invoice.user.email], context={"invoice": invoice, "user": invoice.user})
+    emails.notify_learner(
+        user=invoice.user, template="receipt", event_key=invoice.stripe_invoice_id, context={"invoice": invoice}
+    )
     return True
 
 
@@ -224,10 +226,11 @@ def _refund_done(refund: Refund, *, stripe_refund_id: str, succeeded: bool) -> N
     invoice = refund.invoice
     _recount_refunded(invoice)
     if succeeded and invoice.user:
-        emails.send(
+        emails.notify_learner(
+            user=invoice.user,
             template="refund",
-            to=[invoice.user.email],
-            context={"refund": refund, "invoice": invoice, "user": invoice.user},
+            event_key=str(refund.pk),
+            context={"refund": refund, "invoice": invoice},
         )
 
 

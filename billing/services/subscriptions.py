@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .. import emails, gateway, selectors
 from .. import stripe_payloads as payloads
-from ..models import Checkout, Customer, Plan, Refund, Subscription
+from ..models import Checkout, Customer, Plan, Refund, StaffAction, Subscription
 from ..state import subscription_state
 from .customers import customer_link
 from .errors import BillingError
@@ -67,6 +67,12 @@ def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | N
             return subscription
         was_final = not created and subscription.is_final
         was_past_due = subscription.status == "past_due"
+        before = _Before(
+            cancel_at_period_end=not created and subscription.cancel_at_period_end,
+            trial_end=None if created else subscription.trial_end,
+            trialing=not created and subscription.is_trialing(),
+            live=not created and subscription_state(subscription, now=timezone.now()).is_live,
+        )
         period_start, period_end = payloads.subscription_period(data)
         amount, currency = payloads.subscription_amount(data)
         status = data.get("status") or subscription.status
@@ -93,7 +99,9 @@ def subscription_sync(*, data: dict, stripe_time: int, user=None, plan: Plan | N
         subscription.synced_at_stripe = stripe_time
         subscription.synced_rank = rank
         subscription.save()
-        _after_subscription_change(subscription, created=created, was_final=was_final)
+        _after_subscription_change(
+            subscription, created=created, was_final=was_final, before=before, stripe_time=stripe_time
+        )
     return subscription
 
 
@@ -103,13 +111,71 @@ def fresh_stamp(subscription: Subscription, *, now: datetime.datetime | None = N
     return max(int((now or timezone.now()).timestamp()), subscription.synced_at_stripe + 1)
 
 
-def _after_subscription_change(subscription: Subscription, *, created: bool, was_final: bool) -> None:
-    to = [subscription.user.email]
-    context = {"subscription": subscription, "user": subscription.user, "billing_url": emails.billing_url()}
+@dataclasses.dataclass(frozen=True)
+class _Before:
+    cancel_at_period_end: bool
+    trial_end: datetime.datetime | None
+    trialing: bool
+    live: bool = False
+
+
+def _staff_note(subscription: Subscription, kinds: tuple[str, ...]) -> dict:
+    """Whether staff asked for this change (the action recorded just before Stripe's answer), and why."""
+    action = (
+        StaffAction.objects.filter(subscription=subscription, kind__in=kinds, succeeded=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if action is None or action.created_at < timezone.now() - datetime.timedelta(hours=1):
+        return {"by_staff": False, "reason": ""}
+    return {"by_staff": True, "reason": action.reason}
+
+
+def _after_subscription_change(
+    subscription: Subscription, *, created: bool, was_final: bool, before: _Before, stripe_time: int
+) -> None:
+    """The e-mails a change calls for, each told once: every change of what the learner pays or can open."""
+    user = subscription.user
+    sub_id = subscription.stripe_subscription_id
+    context = {"subscription": subscription}
     if created and subscription.is_trialing():
-        transaction.on_commit(lambda: emails.send(template="trial_started", to=to, context=context))
-    if subscription.is_final and not was_final:
-        transaction.on_commit(lambda: emails.send(template="subscription_ended", to=to, context=context))
+        emails.notify_learner(user=user, template="trial_started", event_key=sub_id, context=context)
+    # Access ends when Stripe ends the subscription, and also when it stops giving access without ending
+    # (unpaid after the retries, paused after a trial without a card). One e-mail either way: the same key.
+    ended = subscription.is_final or (before.live and not subscription_state(subscription, now=timezone.now()).is_live)
+    if ended:
+        if not was_final:
+            note = _staff_note(subscription, (StaffAction.Kind.END_NOW, StaffAction.Kind.END_NOW_REFUND))
+            kept = emails.completed_courses(user=user)
+            context |= {"kept": kept, **note}
+            emails.notify_learner(user=user, template="subscription_ended", event_key=sub_id, context=context)
+        return
+    if subscription.cancel_at_period_end and not before.cancel_at_period_end and not created:
+        if not subscription.ends_for_completion:  # that one has its own e-mail (completion_ending)
+            note = _staff_note(subscription, (StaffAction.Kind.CANCEL_AT_PERIOD_END,))
+            end = selectors.subscription_renews_at(subscription=subscription, now=timezone.now())
+            context |= {"kept": emails.completed_courses(user=user), "end_date": end, **note}
+            emails.notify_learner(
+                user=user, template="cancel_confirmed", event_key=f"{sub_id}:{stripe_time}", context=context
+            )
+    elif before.cancel_at_period_end and not subscription.cancel_at_period_end:
+        note = _staff_note(subscription, (StaffAction.Kind.RESUME,))
+        emails.notify_learner(
+            user=user, template="subscription_resumed", event_key=f"{sub_id}:{stripe_time}", context=context | note
+        )
+    if (
+        before.trialing
+        and subscription.is_trialing()
+        and before.trial_end is not None
+        and subscription.trial_end > before.trial_end
+    ):
+        note = _staff_note(subscription, (StaffAction.Kind.EXTEND_TRIAL,))
+        emails.notify_learner(
+            user=user,
+            template="trial_extended",
+            event_key=f"{sub_id}:{int(subscription.trial_end.timestamp())}",
+            context=context | note,
+        )
 
 
 def _current_for_change(user, *, now: datetime.datetime) -> Subscription:
@@ -177,9 +243,12 @@ def subscription_refuse_second(*, checkout: Checkout, subscription: Subscription
     )
     told = Checkout.objects.filter(pk=checkout.pk).exclude(status=Checkout.Status.REFUSED)
     if told.update(status=Checkout.Status.REFUSED, message=message):
-        user = checkout.user
-        context = {"user": user, "refund": refund, "invoice": invoice, "billing_url": emails.billing_url()}
-        transaction.on_commit(lambda: emails.send(template="second_subscription", to=[user.email], context=context))
+        emails.notify_learner(
+            user=checkout.user,
+            template="second_subscription",
+            event_key=str(checkout.pk),
+            context={"refund": refund, "invoice": invoice},
+        )
     return f" A second live subscription: {subscription.stripe_subscription_id} canceled" + (
         f", {invoice.stripe_invoice_id} refunded." if refund else "."
     )
@@ -217,9 +286,10 @@ def subscription_end_for_completion(*, user, now: datetime.datetime | None = Non
         Subscription.objects.filter(pk=subscription.pk).update(ends_for_completion=True)
         subscription_sync(data=data, stripe_time=fresh_stamp(subscription, now=now))
     subscription = selectors.subscription_current(user=user, now=now)
-    emails.send(
+    emails.notify_learner(
+        user=user,
         template="completion_ending",
-        to=[user.email],
-        context={"user": user, "subscription": subscription, "billing_url": emails.billing_url()},
+        event_key=f"{subscription.stripe_subscription_id}:{int(now.timestamp())}",
+        context={"subscription": subscription},
     )
     return subscription

@@ -13,6 +13,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from ops import api as ops
+
 from .. import emails, gateway
 from .. import stripe_payloads as payloads
 from ..models import Checkout, Subscription, TrialClaim, WebhookEvent
@@ -30,6 +32,7 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
     from .. import tasks
 
     if not settings.STRIPE_WEBHOOK_SECRET:
+        ops.webhook_failed(source="stripe", outcome="rejected")
         raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set.")
     try:
         stripe.WebhookSignature.verify_header(
@@ -37,6 +40,7 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
         )
         event_dict = payloads.without_nul(payloads.event_check(json.loads(payload), handled_types=_HANDLERS))
     except (ValueError, RecursionError, stripe.SignatureVerificationError) as exc:  # bad UTF-8 is a ValueError
+        ops.webhook_failed(source="stripe", outcome="rejected")
         raise WebhookRejected(str(exc)) from exc
     with transaction.atomic():
         stored, created = WebhookEvent.objects.get_or_create(
@@ -101,6 +105,8 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
             event.outcome = outcome.text
             event.processed_at = timezone.now()
             event.save(update_fields=["status", "outcome", "attempts", "processed_at"])
+    if event.status in (WebhookEvent.Status.FAILED, WebhookEvent.Status.GAVE_UP):
+        ops.webhook_failed(source="stripe", outcome=event.status)
     if failure is not None:
         raise failure
     return event
@@ -115,6 +121,7 @@ def webhook_event_give_up(*, event_pk: int, reason: str) -> WebhookEvent:
         event.status = WebhookEvent.Status.GAVE_UP
         event.outcome = f"Gave up after {event.attempts} attempts. Last: {reason}"
         event.save(update_fields=["status", "outcome"])
+        ops.webhook_failed(source="stripe", outcome="gave_up")
         _alert_staff(event, why="Retried with backoff; our payment provider or database stayed unreachable.")
     return event
 
@@ -183,10 +190,13 @@ def _on_trial_will_end(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
         return _unmatched(f"Subscription {obj.get('id')}", obj)
     if subscription.is_final or subscription.cancel_at_period_end:
         return _Outcome("The subscription will not renew: no reminder needed.")
-    emails.send(
+    emails.notify_learner(
+        user=subscription.user,
         template="trial_ending",
-        to=[subscription.user.email],
-        context={"subscription": subscription, "user": subscription.user, "billing_url": emails.billing_url()},
+        event_key=f"{subscription.stripe_subscription_id}:{int(subscription.trial_end.timestamp())}"
+        if subscription.trial_end
+        else event.stripe_event_id,
+        context={"subscription": subscription},
     )
     return _Outcome(f"Trial-ending reminder sent to {subscription.user.email}.")
 
@@ -278,15 +288,11 @@ def _on_invoice_failed(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
-    emails.send(
+    emails.notify_learner(
+        user=invoice.user,
         template="payment_failed",
-        to=[invoice.user.email],
-        context={
-            "invoice": invoice,
-            "user": invoice.user,
-            "billing_url": emails.billing_url(),
-            "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS,
-        },
+        event_key=f"{invoice.stripe_invoice_id}:{obj.get('attempt_count') or event.stripe_event_id}",
+        context={"invoice": invoice, "grace_days": settings.BILLING_PAST_DUE_GRACE_DAYS},
     )
     return _Outcome(f"Payment failed for {invoice.stripe_invoice_id}; learner told how to update the card.")
 
@@ -296,14 +302,11 @@ def _on_action_required(obj: dict, event: WebhookEvent, at: int) -> _Outcome:
     invoice, _ = invoices.invoice_sync(data=obj, stripe_time=at)
     if invoice.status == "paid" or not invoice.user:
         return _Outcome(f"Invoice {invoice.stripe_invoice_id} is {invoice.status}: no e-mail.")
-    emails.send(
+    emails.notify_learner(
+        user=invoice.user,
         template="action_required",
-        to=[invoice.user.email],
-        context={
-            "invoice": invoice,
-            "user": invoice.user,
-            "confirm_url": invoice.hosted_invoice_url or emails.billing_url(),
-        },
+        event_key=f"{invoice.stripe_invoice_id}:{event.stripe_event_id}",
+        context={"invoice": invoice, "confirm_url": invoice.hosted_invoice_url or emails.billing_url()},
     )
     return _Outcome(f"3-D Secure confirmation link sent for {invoice.stripe_invoice_id}.")
 

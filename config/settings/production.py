@@ -32,5 +32,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 
 MEDIA_X_ACCEL_REDIRECT = env.bool("MEDIA_X_ACCEL_REDIRECT", default=True)
 
+# One JSON object per log line (ops/logging.py), with the request id; LOG_FORMAT=text for a terminal.
+LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", default="json")  # noqa: F405
+
 # OAuth2 redirect URIs: https only (a code sent over plain http can be read on the way).
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https"]}  # noqa: F405

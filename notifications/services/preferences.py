@@ -24,6 +24,8 @@ def check_preference(*, kind: registry.Kind, email: str, is_staff: bool) -> None
         raise PreferenceRefused(f"Choose one of: {', '.join(label for _, label in EmailChoice.choices)}.")
     if not kind.may_receive(is_staff=is_staff):
         raise PreferenceRefused(f"“{kind.label}” notifications are for staff only.")
+    if kind.required and email != EmailChoice.IMMEDIATE:
+        raise PreferenceRefused(f"“{kind.label}” e-mails are about your account and are always sent.")
 
 
 def preference_set(*, user_id: int, kind: str, email: str) -> Preference:
@@ -65,6 +67,8 @@ def unsubscribe_target(*, token: str):
     kind = registry.kind_or_none(request.kind)
     if kind is None:
         raise BadUnsubscribeLink("These e-mails are no longer sent, so there is nothing to unsubscribe from.")
+    if kind.required:
+        raise BadUnsubscribeLink(f"“{kind.label}” e-mails are about your account and are always sent.")
     return user, f"“{kind.label}” e-mails"
 
 

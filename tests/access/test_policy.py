@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from access import api as access
 from access.api import AccessState, Reason
+from billing.models import AccessGrant
 from billing.state import SubscriptionState, subscription_state
 from courses.models import CourseCompletion, ItemKind
 from tests.factories import CourseFactory, ItemFactory, SubscriptionFactory, UserFactory
@@ -54,23 +55,41 @@ STATES = {
     "staff": AccessState.STAFF,
 }
 
-KINDS = ["lecture", "reading", "quiz", "assignment", "peer_review", "preview", "unreleased", "completed"]
+KINDS = [
+    "lecture",
+    "reading",
+    "quiz",
+    "assignment",
+    "peer_review",
+    "preview",
+    "unreleased",
+    "completed",
+    # complimentary access (financial aid, staff, partners): a grant for this course, one for the whole
+    # specialization, one that ended yesterday, one revoked by staff
+    "granted",
+    "granted_whole",
+    "grant_over",
+    "grant_revoked",
+]
+GRANTED = {"granted", "granted_whole"}
 
 # state: kinds it may VIEW ... and SUBMIT (graded kinds only count for submit)
 OPEN = set(KINDS) - {"unreleased"}
 VIEW = {
     "anonymous": {"preview"},
-    "registered": {"preview", "completed"},
+    "registered": {"preview", "completed", *GRANTED},
     "trialing": OPEN,
     "active": OPEN,
     "past_due_grace": OPEN,
-    "past_due_over": {"preview", "completed"},
-    "canceled": {"preview", "completed"},
-    "period_over": {"preview", "completed"},
+    "past_due_over": {"preview", "completed", *GRANTED},
+    "canceled": {"preview", "completed", *GRANTED},
+    "period_over": {"preview", "completed", *GRANTED},
     "staff": set(KINDS),
 }
 SUBMIT = {state: (OPEN if STATES[state] in access.FULL_ACCESS else set()) for state in STATES}
 SUBMIT["staff"] = set(KINDS)
+for _state in ("registered", "past_due_over", "canceled", "period_over"):
+    SUBMIT[_state] = set(GRANTED)  # a grant opens graded work like a subscription
 
 
 def make_item(kind: str, user):
@@ -85,6 +104,19 @@ def make_item(kind: str, user):
         return ItemFactory(week__course=course, kind=ItemKind.QUIZ)
     if kind == "preview":
         return ItemFactory(kind=ItemKind.LECTURE, is_preview=True)
+    if kind in ("granted", "granted_whole", "grant_over", "grant_revoked"):
+        item = ItemFactory(week__course=CourseFactory(release_date=released), kind=ItemKind.QUIZ)
+        if user.is_authenticated:
+            today = timezone.localdate()
+            AccessGrant.objects.create(
+                user=user,
+                whole_specialization=kind == "granted_whole",
+                course_ids=[] if kind == "granted_whole" else [item.course_id],
+                until=today - DAY if kind == "grant_over" else today + 10 * DAY,
+                revoked_at=NOW if kind == "grant_revoked" else None,
+                reason="test",
+            )
+        return item
     return ItemFactory(kind=kind)
 
 
@@ -110,14 +142,19 @@ def test_policy_table(state, kind):
     full = STATES[state] in access.FULL_ACCESS
     course_id = item.course_id
     released = kind != "unreleased"
-    assert bool(access.can_post_in_forum(user, course_id=course_id)) is (full and (released or state == "staff"))
+    granted = kind in GRANTED and state != "anonymous"
+    may_post = (full or granted) and (released or state == "staff")
+    assert bool(access.can_post_in_forum(user, course_id=course_id)) is may_post
     assert bool(access.can_read_forum(user, course_id=course_id)) is (state != "anonymous")
     assert bool(access.can_read_forum(user, course_id=course_id, public=True)) is True
     assert bool(access.can_moderate_forum(user, course_id=course_id)) is (state == "staff")
     assert bool(access.can_see_anonymous_authors(user, course_id=course_id)) is (state == "staff")
     assert bool(access.can_earn_certificate(user, course_id=course_id)) is (
-        full or (kind == "completed" and state != "anonymous")
+        full or granted or (kind == "completed" and state != "anonymous")
     )
+    if granted and not full:
+        decision = access.can_view_item(user, item)
+        assert decision.reason is Reason.COMPLIMENTARY and decision.message.startswith("Free access until")
     assert bool(access.can_revoke_certificate(user)) is (state == "staff")
     assert bool(access.can_manage(user)) is (state == "staff")
     assert bool(access.can_review_peer(user, item)) is (kind in SUBMIT[state])
@@ -163,7 +200,7 @@ def test_state_is_read_once_per_user_object(django_assert_num_queries):
     learner = SubscriptionFactory(status="canceled", ended_at=NOW).user
     items = [ItemFactory(kind=ItemKind.LECTURE) for _ in range(5)]
     access.forget(learner)
-    with django_assert_num_queries(2):  # the subscription, the completed course ids
+    with django_assert_num_queries(3):  # the subscription, the completed course ids, the running grants
         for item in items:
             access.can_view_item(learner, item)
             access.can_submit(learner, item)

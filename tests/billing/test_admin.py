@@ -50,12 +50,15 @@ def _billing_admins():
 
 def _a_row_of(model):
     from billing.models import (
+        AccessGrant,
         Checkout,
         Customer,
         Dispute,
+        FinancialAidApplication,
         Invoice,
         ReconciliationRun,
         Refund,
+        StaffAction,
         TrialClaim,
         WebhookEvent,
     )
@@ -73,6 +76,13 @@ def _a_row_of(model):
         "dispute": lambda: Dispute.objects.create(stripe_dispute_id="dp_del"),
         "webhookevent": lambda: WebhookEvent.objects.create(stripe_event_id="evt_del", type="x", payload={}),
         "reconciliationrun": lambda: ReconciliationRun.objects.create(),
+        "accessgrant": lambda: AccessGrant.objects.create(
+            user=sub.user, whole_specialization=True, until=timezone.localdate(), reason="x"
+        ),
+        "financialaidapplication": lambda: FinancialAidApplication.objects.create(
+            user=sub.user, circumstances="x", goals="y"
+        ),
+        "staffaction": lambda: StaffAction.objects.create(subscription=sub, staff=sub.user, kind="end_now", reason="x"),
     }
     return rows[model._meta.model_name]()
 
@@ -90,6 +100,9 @@ def _a_row_of(model):
         "dispute",
         "webhookevent",
         "reconciliationrun",
+        "staffaction",
+        "accessgrant",
+        "financialaidapplication",
     ],
 )
 def test_no_billing_row_can_be_deleted_from_the_admin(client, model_name):
@@ -123,4 +136,7 @@ def test_every_billing_model_in_the_admin_is_covered_by_the_deletion_test():
         "dispute",
         "webhookevent",
         "reconciliationrun",
+        "staffaction",
+        "accessgrant",
+        "financialaidapplication",
     }

@@ -27,7 +27,7 @@ from courses import services as course_services
 from tests.billing import helpers as h
 from tests.factories import CourseFactory, SpecializationFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 VISA = {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
 
@@ -129,7 +129,9 @@ def stripe_local_secret():
     return settings.STRIPE_WEBHOOK_SECRET
 
 
-def test_admin_refunds_part_of_a_payment_with_a_reason(client, stripe_local, celery_eager):
+def test_admin_refunds_part_of_a_payment_with_a_reason(
+    client, stripe_local, celery_eager, django_capture_on_commit_callbacks
+):
     learner = UserFactory()
     _, invoice = paid_subscription(client, learner)
     assert invoice.status == "paid" and invoice.amount_paid == 4900 and invoice.stripe_charge_id
@@ -137,10 +139,11 @@ def test_admin_refunds_part_of_a_payment_with_a_reason(client, stripe_local, cel
     url = reverse("admin:billing_invoice_changelist")
     form = client.post(url, {"action": "refund", "_selected_action": [invoice.pk]})
     assert "Refund" in form.content.decode()
-    done = client.post(
-        url,
-        {"action": "refund", "_selected_action": [invoice.pk], "apply": "1", "amount": "20.00", "reason": "Outage"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # as after the admin request's commit
+        done = client.post(
+            url,
+            {"action": "refund", "_selected_action": [invoice.pk], "apply": "1", "amount": "20.00", "reason": "Outage"},
+        )
     assert done.status_code == 302
     refund = Refund.objects.get()
     assert refund.amount_cents == 2000 and refund.stripe_refund_id.startswith("re_")

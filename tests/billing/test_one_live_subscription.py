@@ -219,13 +219,16 @@ def test_the_cancel_page_offers_to_cancel_while_any_subscription_still_renews(cl
     assert "Yes, cancel my subscription" in confirm and "There is no subscription to cancel." not in confirm
 
 
-def test_finishing_the_specialization_stops_every_subscription_that_would_renew(client, stripe_local):
+def test_finishing_the_specialization_stops_every_subscription_that_would_renew(
+    client, stripe_local, django_capture_on_commit_callbacks
+):
     from billing import services
 
     learner = UserFactory()
     older, newer = _two_live_subscriptions(client, learner)
 
-    services.subscription_end_for_completion(user=learner)
+    with django_capture_on_commit_callbacks(execute=True):  # e-mails leave the outbox after the commit
+        services.subscription_end_for_completion(user=learner)
 
     for sub in (older, newer):
         sub.refresh_from_db()

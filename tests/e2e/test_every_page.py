@@ -112,6 +112,7 @@ def learner_world(transactional_db, demo_content):
         "certificate": certificate.get_absolute_url(),
         "billing": "/billing/",
         "billing-cancel": "/billing/cancel/",
+        "financial-aid": "/billing/financial-aid/",
         "profile": "/accounts/profile/",
         "notifications": "/notifications/",
         "notification-preferences": "/notifications/preferences/",

@@ -182,7 +182,7 @@ def test_stale_submissions_are_requeued_and_orphan_runs_closed(subscriber, monke
     assert services.submissions_requeue_stale(now=later) == 2
     crashed.refresh_from_db()
     orphan.refresh_from_db()
-    assert crashed.status == "queued" and orphan.status == "error"
+    assert crashed.status == "queued" and orphan.status == "abandoned"
     assert services.submissions_requeue_stale(now=timezone.now()) == 0  # fresh ones are left alone
 
 
