@@ -13,7 +13,7 @@ trains (two staff-scored examples; a failed example is retried with half the bia
 and asks for work three times at random moments over the next three days, reviewing within 0.2 to 10
 hours; 5 % of leases are abandoned (they expire after 8 hours) and 8 % of learners stop early. Staff
 spot-check 30 random submissions on day 6. The sweep runs every 6 simulated hours (leases, fallbacks,
-the method choice).
+the method choice every other day).
 
 Reported: that every submission got its reviews or reached staff, that nobody reviewed their own work or
 the same work twice; RMSE and the share within 5 and 10 points of the true score for the median and for
@@ -222,7 +222,7 @@ def run(learners: int, seed: int) -> dict:
         elif kind == "sweep":
             services.leases_expire(assignment=assignment, now=when)
             services.short_of_reviews_sweep(assignment=assignment, now=when)
-            if when.hour == 8:  # the method choice once a simulated day (it refits per spot check)
+            if when.hour == 8 and when.day % 2 == 0:  # the method choice every other day (it refits per spot check)
                 services.assignment_choose_method(assignment=assignment)
     # Staff work the queue and the escalations at the end (so every learner ends with a grade).
     waiting = Submission.objects.filter(assignment=assignment, phase__in=[Phase.STAFF_QUEUE, Phase.ESCALATED])
@@ -244,7 +244,7 @@ def run(learners: int, seed: int) -> dict:
     # ---- accuracy, on submissions staff did not grade
     assignment.refresh_from_db()
     crits = selectors.rubric_crits(assignment=assignment)
-    models = selectors.reviewer_models(assignment=assignment)
+    models = selectors.reviewer_models(assignment=assignment, fresh=True)
     med_err, cal_err, released_err = [], [], []
     for s in Submission.objects.filter(
         assignment=assignment, is_example=False, superseded=False, staff_scores__isnull=True

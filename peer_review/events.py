@@ -5,6 +5,7 @@ a review: authors hear about "a reviewer", reviewers about "a submission"."""
 from __future__ import annotations
 
 import datetime
+import math
 
 from django.conf import settings
 from django.urls import reverse
@@ -74,15 +75,15 @@ def dispute_resolved(*, dispute) -> None:
 
 
 def staff_alert(*, assignment, now: datetime.datetime, force: bool = False) -> int:
-    """Tell staff the queue grew: at each multiple of PEER_REVIEW_STAFF_ALERT_EVERY waiting items (or at
-    once for a dispute or a flag), never twice for the same count."""
+    """Tell staff the queue grew: when the first item arrives and again each PEER_REVIEW_STAFF_ALERT_EVERY
+    more (never twice for the same step), and at once for a dispute or a flag (`force`)."""
     waiting = Submission.objects.filter(
         assignment=assignment, superseded=False, phase__in=[Phase.STAFF_QUEUE, Phase.ESCALATED]
     ).count()
-    every = settings.PEER_REVIEW_STAFF_ALERT_EVERY
-    if not force and (waiting == 0 or waiting % every):
+    if not waiting and not force:
         return 0
-    key = f"peer.staff:{assignment.pk}:{waiting}" if not force else f"peer.staff:{assignment.pk}:{now.isoformat()}"
+    step = math.ceil(waiting / settings.PEER_REVIEW_STAFF_ALERT_EVERY)
+    key = f"peer.staff:{assignment.pk}:{now.isoformat()}" if force else f"peer.staff:{assignment.pk}:step{step}"
     return notifications.notify(
         event_key=key,
         kind=STAFF_ALERT,

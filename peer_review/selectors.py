@@ -100,9 +100,22 @@ def _assignment_data(assignment: Assignment):
     return crits, obs, truths, spot_checks, reviews_of
 
 
-def reviewer_models(*, assignment: Assignment) -> dict[int, scoring.ReviewerModel]:
+_MODEL_CACHE: dict[int, tuple[int, dict]] = {}
+REFIT_GROWTH = 0.05  # refit when the assignment's completed reviews grew by 5 % (at least 1, at most 20)
+
+
+def reviewer_models(*, assignment: Assignment, fresh: bool = False) -> dict[int, scoring.ReviewerModel]:
+    """Every reviewer's bias and spread on this assignment. The fit reads every review of the assignment, so a
+    release reuses the last fit (per process) until the reviews grew by REFIT_GROWTH: one more review barely
+    moves a model fitted on hundreds, and a release needs only the current estimate."""
+    count = Review.objects.filter(assignment=assignment, status=ReviewStatus.COMPLETED).count()
+    cached = _MODEL_CACHE.get(assignment.pk)
+    if not fresh and cached is not None and 0 <= count - cached[0] < max(1, min(20, REFIT_GROWTH * cached[0])):
+        return cached[1]
     _crits, obs, truths, _spot, _of = _assignment_data(assignment)
-    return scoring.fit_reviewers(obs, truths)
+    models = scoring.fit_reviewers(obs, truths)
+    _MODEL_CACHE[assignment.pk] = (count, models)
+    return models
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,3 +58,13 @@ def subscriber():
 
 GOOD = {"problem": 2, "plan": 4}
 POOR = {"problem": 0, "plan": 0}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reviewer_models():
+    """The reviewer-model cache is per process; each test starts without one."""
+    from peer_review import selectors
+
+    selectors._MODEL_CACHE.clear()
+    yield
+    selectors._MODEL_CACHE.clear()
