@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ops",
     # After our apps, so restapi's templates (the OAuth2 consent page) replace the toolkit's own.
     "oauth2_provider",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -214,6 +216,42 @@ elif MEDIA_STORAGE != "local":
 
     raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
 
+
+# Content security policy (django-csp) on every page: scripts, styles, fonts and frames from this site only;
+# no inline script anywhere (templates load files), inline style attributes only (progress bars, Swagger UI);
+# videos also from the object store when media live there (signed URLs). Forms may post anywhere: the OAuth2
+# consent form redirects to the client's own address, checkout to the payment page. CSP_REPORT_ONLY=true
+# sends the same policy as Content-Security-Policy-Report-Only, to try a change first.
+def _media_origins() -> list[str]:
+    if MEDIA_STORAGE != "s3":
+        return []
+    endpoint = env("MEDIA_S3_ENDPOINT_URL", default="")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return ["https://*.amazonaws.com"]
+
+
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", *_media_origins(), *env.list("CSP_MEDIA_ORIGINS", default=[])],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
 # Protected media (lecture videos). With X-Accel-Redirect nginx streams the file after Django
 # has asked the access policy; without it Django streams the file itself, with range support.
 MEDIA_X_ACCEL_REDIRECT = env.bool("MEDIA_X_ACCEL_REDIRECT", default=False)
@@ -349,6 +387,17 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+    # The OAuth 2.0 Security BCP (RFC 9700), ahead of the toolkit's 4.0 defaults: no implicit or password
+    # grant, PKCE with S256 only, tokens never in a query string, `iss` in authorization responses, tokens
+    # stored hashed, a replayed refresh token revokes its whole family. `check --deploy` stays silent.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 
 # Grading. Submitted notebooks are stored here by content hash, never served directly.
