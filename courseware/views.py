@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access import api as access
@@ -35,6 +36,7 @@ def home(request):
         "cards": courses.catalog(user=request.user, specialization=spec),
         "interviews": courses.interviews_list(specialization=spec)[:4],
         "offer": _offer(request.user),
+        "behind": courses.behind_schedule(user=request.user),
     }
     return render(request, "courseware/home.html", context)
 
@@ -117,17 +119,31 @@ def archive_download(request, archive_id):
 @require_POST
 def course_reset_deadlines(request, slug):
     course = courses.course_get(slug=slug)
-    courses.enrollment_reset_deadlines(user=request.user, course=course)
-    messages.success(request, "Your deadlines were moved: the next unfinished week is now due in a week.")
+    try:
+        courses.enrollment_reset_deadlines(user=request.user, course=course)
+    except courses.ProgressError as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, "Your deadlines were moved: the next unfinished week is now due in a week.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return redirect(target)
     return redirect(course)
 
 
 @login_required
 @require_POST
 def course_notify(request, slug):
+    """Notify me: when the course opens, or (in an open course) when each of its weeks opens for me."""
     course = courses.course_get(slug=slug)
     courses.course_notify_request(user=request.user, course=course)
-    messages.success(request, f"We'll e-mail you when {course.title} opens.")
+    if course.is_released():
+        messages.success(request, "We'll tell you when each week of this course opens for you.")
+    else:
+        messages.success(request, f"We'll e-mail you when {course.title} opens.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return redirect(target)
     return redirect(course)
 
 
@@ -147,6 +163,7 @@ def item(request, course_slug, item_slug):
     context = {"course": course, "page": page, "item": page.item}
     if not page.can_view:
         context["offer"] = _offer(request.user)
+        context["notify_requested"] = courses.notify_requested(user=request.user, course=course)
     return render(request, template, context, status=status)
 
 
@@ -167,6 +184,7 @@ def item_progress(request, item_id):
                 item=item,
                 position_seconds=payload.get("position"),
                 ranges=payload.get("ranges", []),
+                ended=payload.get("ended") is True,
             )
         except (ValueError, AttributeError, courses.ProgressError) as exc:
             return JsonResponse({"error": str(exc) or "Malformed progress update."}, status=400)
@@ -259,5 +277,6 @@ def progress(request):
             "courses": progress_rows,
             "overall": courses.specialization_progress(user=request.user, courses=progress_rows),
             "summary": courses.learner_summary(user=request.user),
+            "behind": courses.behind_schedule(user=request.user),
         },
     )

@@ -210,6 +210,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE = {
     "reap-sandboxes": {"task": "grading.tasks.reap_sandboxes", "schedule": 300.0},
     "notify-course-releases": {"task": "courses.tasks.notify_course_releases", "schedule": 3600.0},
+    "notify-week-openings": {"task": "courses.tasks.notify_week_openings", "schedule": 3600.0},
     "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": 120.0},
 }
 CELERY_TASK_SERIALIZER = "json"

@@ -9,7 +9,7 @@ from access import api as access
 from access.api import AccessState, Reason
 from billing.state import SubscriptionState, subscription_state
 from courses.models import CourseCompletion, ItemKind
-from tests.factories import CourseFactory, ItemFactory, SubscriptionFactory, UserFactory
+from tests.factories import CourseFactory, EnrollmentFactory, ItemFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +54,15 @@ STATES = {
     "staff": AccessState.STAFF,
 }
 
-KINDS = ["lecture", "reading", "quiz", "assignment", "peer_review", "preview", "unreleased", "completed"]
+KINDS = [
+    "lecture", "reading", "quiz", "assignment", "peer_review", "preview", "unreleased", "completed",
+    "week_not_released", "released_after_start",
+]  # fmt: skip
+# Parts that have not opened: only staff open them, whatever the subscription.
+NOT_OPEN = {"unreleased", "week_not_released", "released_after_start"}
 
 # state: kinds it may VIEW ... and SUBMIT (graded kinds only count for submit)
-OPEN = set(KINDS) - {"unreleased"}
+OPEN = set(KINDS) - NOT_OPEN
 VIEW = {
     "anonymous": {"preview"},
     "registered": {"preview", "completed"},
@@ -85,6 +90,16 @@ def make_item(kind: str, user):
         return ItemFactory(week__course=course, kind=ItemKind.QUIZ)
     if kind == "preview":
         return ItemFactory(kind=ItemKind.LECTURE, is_preview=True)
+    if kind == "week_not_released":  # week 2 of an open course opens on a date to come (a preview item, even)
+        return ItemFactory(
+            kind=ItemKind.QUIZ, is_preview=True, week__number=2, week__release_date=timezone.localdate() + 3 * DAY
+        )
+    if kind == "released_after_start":  # opens 3 days after the learner's start; they start today
+        if user.is_authenticated:
+            item = ItemFactory(kind=ItemKind.QUIZ, release_after_days=3)
+            EnrollmentFactory(user=user, course=item.course)
+            return item
+        return ItemFactory(kind=ItemKind.QUIZ, release_after_days=3)
     return ItemFactory(kind=kind)
 
 
@@ -107,10 +122,23 @@ def test_policy_table(state, kind):
             with pytest.raises(access.AccessDenied) as denied:
                 decision.require()
             assert str(denied.value) == decision.message
+    for decision in (access.can_view_item(user, item), access.can_submit(user, item)):
+        if kind in NOT_OPEN and state != "anonymous" and not decision:
+            # the lock says when it opens, whatever else the learner lacks
+            assert decision.opens_on is not None and decision.opens_on > timezone.localdate()
+            assert str(decision.opens_on.day) in decision.message
+            if kind == "released_after_start":
+                assert decision.reason is Reason.RELEASED_AFTER_START and decision.after_days == 3
+            else:
+                assert decision.reason is Reason.NOT_RELEASED
     full = STATES[state] in access.FULL_ACCESS
     course_id = item.course_id
     released = kind != "unreleased"
     assert bool(access.can_post_in_forum(user, course_id=course_id)) is (full and (released or state == "staff"))
+    week_open = kind not in {"unreleased", "week_not_released"}
+    assert bool(access.can_post_in_forum(user, course_id=course_id, week_id=item.week_id)) is (
+        full and (week_open or state == "staff")
+    )
     assert bool(access.can_read_forum(user, course_id=course_id)) is (state != "anonymous")
     assert bool(access.can_read_forum(user, course_id=course_id, public=True)) is True
     assert bool(access.can_moderate_forum(user, course_id=course_id)) is (state == "staff")
