@@ -270,6 +270,18 @@ class WeekOpenNotice(models.Model):
         return f"{self.user} · {self.week} opened {self.opened_on}"
 
 
+class CalendarFeed(models.Model):
+    """A learner's secret calendar address (iCalendar): whoever has the token reads their deadlines and
+    week openings, so the learner can regenerate it (the old address stops working)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar of {self.user}"
+
+
 class ItemProgress(models.Model):
     """Where a learner is in one item. Lectures: last position and the share watched."""
 

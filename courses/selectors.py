@@ -296,6 +296,11 @@ class ItemPage:
         return float(lecture.duration_seconds or 0) if lecture else 0.0
 
     @property
+    def watched_percent(self) -> int:
+        """The share of the lecture played, as the player shows it ("42% watched")."""
+        return round(100 * self.progress.watched_fraction) if self.progress else 0
+
+    @property
     def watched_to_end(self) -> bool:
         """The last saved position is at the very end of the lecture."""
         duration = self._duration
@@ -508,12 +513,9 @@ def reset_preview(*, weeks: list[WeekRow], now: datetime.datetime) -> tuple[int,
     return first_open, now + schedule.WEEK
 
 
-def behind_schedule(*, user, now: datetime.datetime | None = None) -> list[BehindSchedule]:
-    """The learner's courses (not completed) with an overdue suggested deadline, for the banner on the
-    home, course and progress pages. Three queries, however many courses."""
-    if not user.is_authenticated:
-        return []
-    now = now or timezone.now()
+def _learner_schedules(*, user, now: datetime.datetime) -> list[tuple[Enrollment, list[WeekRow]]]:
+    """Each course the learner is enrolled in (not completed, opened), its weeks with suggested deadlines
+    applied. Three queries, however many courses."""
     enrollments = list(
         Enrollment.objects.filter(user=user).exclude(course__completions__user=user).select_related("course")
     )
@@ -526,17 +528,25 @@ def behind_schedule(*, user, now: datetime.datetime | None = None) -> list[Behin
             "item_id", flat=True
         )
     )
-    behind = []
+    out = []
     for enrollment in enrollments:
+        if not enrollment.course.is_released(timezone.localdate(now)):
+            continue
         weeks: dict[int, WeekRow] = {}
         for item in items:
             if item.course_id == enrollment.course_id:
+                item.course = enrollment.course
                 row = weeks.setdefault(item.week_id, WeekRow(week=item.week, items=[]))
                 row.items.append(ItemRow(item=item, access=True, complete=item.pk in done))
         rows = sorted(weeks.values(), key=lambda r: r.week.number)
-        if not enrollment.course.is_released(timezone.localdate(now)):
-            continue
         _deadlines_apply(course=enrollment.course, enrollment=enrollment, weeks=rows, now=now)
+        out.append((enrollment, rows))
+    return out
+
+
+def _behind(schedules, now: datetime.datetime) -> list[BehindSchedule]:
+    behind = []
+    for enrollment, rows in schedules:
         overdue = sum(row.overdue for row in rows)
         if overdue:
             number, due = reset_preview(weeks=rows, now=now)
@@ -544,6 +554,102 @@ def behind_schedule(*, user, now: datetime.datetime | None = None) -> list[Behin
                 BehindSchedule(course=enrollment.course, overdue_weeks=overdue, next_week=number, reset_due=due)
             )
     return behind
+
+
+def behind_schedule(*, user, now: datetime.datetime | None = None) -> list[BehindSchedule]:
+    """The learner's courses (not completed) with an overdue suggested deadline, for the banner on the
+    home, course and progress pages. Three queries, however many courses (one when none)."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    return _behind(_learner_schedules(user=user, now=now), now)
+
+
+@dataclasses.dataclass
+class ScheduleOverview:
+    behind: list[BehindSchedule]
+    deadlines: list  # CalendarEvent with `at`, soonest first: unfinished weeks and graded items
+
+
+def schedule_overview(*, user, now: datetime.datetime | None = None, limit: int = 8) -> ScheduleOverview:
+    """The progress page's schedule: the behind-schedule banner and the next suggested deadlines (three
+    queries)."""
+    if not user.is_authenticated:
+        return ScheduleOverview(behind=[], deadlines=[])
+    now = now or timezone.now()
+    schedules = _learner_schedules(user=user, now=now)
+    deadlines = sorted(
+        (event for event in _calendar_events(user=user, schedules=schedules, now=now) if event.at is not None),
+        key=lambda event: event.at,
+    )
+    return ScheduleOverview(behind=_behind(schedules, now), deadlines=deadlines[:limit])
+
+
+@dataclasses.dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    summary: str
+    url: str
+    at: datetime.datetime | None = None  # a deadline: an instant
+    day: datetime.date | None = None  # a week opening: a whole day
+    overdue: bool = False
+
+
+def calendar_events(*, user, now: datetime.datetime | None = None) -> list[CalendarEvent]:
+    """What a learner's calendar feed holds: each unfinished week's and graded item's suggested deadline,
+    and the day each week opens for them when it opens after the course (three queries)."""
+    now = now or timezone.now()
+    return _calendar_events(user=user, schedules=_learner_schedules(user=user, now=now), now=now)
+
+
+def _calendar_events(*, user, schedules, now: datetime.datetime) -> list[CalendarEvent]:
+    events = []
+    for enrollment, rows in schedules:
+        course = enrollment.course
+        start = schedule.schedule_start(
+            enrolled_on=timezone.localdate(enrollment.created_at),
+            course_release=course.release_date,
+            today=timezone.localdate(now),
+        )
+        for row in rows:
+            week = row.week
+            url = course.get_absolute_url()
+            opening = schedule.opening(
+                course_release=course.release_date,
+                week=schedule.Release(week.release_date, week.release_after_days),
+                start=start,
+            )
+            if opening.scope == "week" and opening.on:
+                events.append(
+                    CalendarEvent(
+                        uid=f"week-open-{week.pk}-{user.pk}",
+                        summary=f"{course.title}: week {week.number} opens",
+                        url=url,
+                        day=opening.on,
+                    )
+                )
+            if row.deadline and row.done < row.total:
+                events.append(
+                    CalendarEvent(
+                        uid=f"week-due-{week.pk}-{user.pk}",
+                        summary=f"{course.title}: week {week.number} suggested deadline",
+                        url=url,
+                        at=row.deadline,
+                        overdue=row.overdue,
+                    )
+                )
+            for item_row in row.items:
+                if item_row.deadline and not item_row.complete:
+                    events.append(
+                        CalendarEvent(
+                            uid=f"item-due-{item_row.item.pk}-{user.pk}",
+                            summary=f"{course.title}: {item_row.item.title} due",
+                            url=item_row.item.get_absolute_url(),
+                            at=item_row.deadline,
+                            overdue=item_row.overdue,
+                        )
+                    )
+    return events
 
 
 @dataclasses.dataclass
@@ -638,3 +744,10 @@ def course_material(*, course_id: int) -> CourseMaterial:
         specialization_title=course.specialization.title,
         weeks=tuple(WeekMaterial(number=n, title=titles[n], items=tuple(by_week[n])) for n in sorted(by_week)),
     )
+
+
+def calendar_feed_of(*, user):
+    """The learner's calendar address (a CalendarFeed), or None before they asked for one."""
+    from .models import CalendarFeed
+
+    return CalendarFeed.objects.filter(user=user).first() if user.is_authenticated else None

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import media, registry, signals
 from .models import (
+    CalendarFeed,
     CompletionRegression,
     CompletionRule,
     Course,
@@ -538,3 +539,40 @@ def _week_open_tell(*, enrollment: Enrollment, week: Week, opened_on: datetime.d
             email_text=render("courses/email/week_open.txt", context),
         )
     return 1
+
+
+def calendar_feed_get(*, user) -> CalendarFeed:
+    """The learner's calendar address, made on first use."""
+    import secrets
+
+    feed = CalendarFeed.objects.filter(user=user).first()
+    return feed or CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32))
+
+
+def calendar_feed_regenerate(*, user) -> CalendarFeed:
+    """A new secret address; the old one stops working at once."""
+    import secrets
+
+    feed, _ = CalendarFeed.objects.update_or_create(user=user, defaults={"token": secrets.token_urlsafe(32)})
+    return feed
+
+
+def calendar_feed_render(*, token: str, now: datetime.datetime | None = None) -> bytes | None:
+    """The .ics of the learner this token belongs to, in their time zone; None for an unknown token."""
+    import zoneinfo
+
+    from . import calendar, selectors
+
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first() if token else None
+    if feed is None:
+        return None
+    now = now or timezone.now()
+    zone = None
+    if feed.user.time_zone:
+        try:
+            zone = zoneinfo.ZoneInfo(feed.user.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+    with timezone.override(zone):
+        events = selectors.calendar_events(user=feed.user, now=now)
+    return calendar.calendar_ics(events=events, name="Deep Learning: deadlines", now=now)

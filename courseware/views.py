@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -269,6 +270,7 @@ def interview_captions(request, slug):
 def progress(request):
     spec = courses.specialization_get()
     progress_rows = courses.learner_progress(user=request.user, specialization=spec, can_view=_can_view(request.user))
+    schedule = courses.schedule_overview(user=request.user)
     return render(
         request,
         "courseware/progress.html",
@@ -277,6 +279,31 @@ def progress(request):
             "courses": progress_rows,
             "overall": courses.specialization_progress(user=request.user, courses=progress_rows),
             "summary": courses.learner_summary(user=request.user),
-            "behind": courses.behind_schedule(user=request.user),
+            "schedule": schedule,
+            "behind": schedule.behind,
+            "calendar": courses.calendar_feed_of(user=request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def calendar_link(request):
+    """Make the learner's secret calendar address, or a new one (the old one stops working)."""
+    if request.POST.get("regenerate"):
+        courses.calendar_feed_regenerate(user=request.user)
+        messages.success(request, "Your calendar has a new address; the old one no longer works.")
+    else:
+        courses.calendar_feed_get(user=request.user)
+    return redirect(reverse("courses:progress") + "#calendar")
+
+
+def calendar_feed(request, token):
+    """The iCalendar feed behind a learner's secret address (calendar apps fetch it without a log-in)."""
+    body = courses.calendar_feed_render(token=token)
+    if body is None:
+        raise Http404("No calendar at this address: it may have been replaced by a new one.")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="deep-learning-deadlines.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
