@@ -163,6 +163,14 @@ class Item(models.Model):
         return reverse("courses:item", args=[self.course.slug, self.slug])
 
     @property
+    def is_math_lecture(self) -> bool:
+        """An optional mathematical deep-dive (its lecture loaded with the item, as the syllabus does)."""
+        if self.kind != ItemKind.LECTURE:
+            return False
+        lecture = getattr(self, "lecture", None)
+        return bool(lecture and lecture.is_math)
+
+    @property
     def is_graded(self) -> bool:
         return self.kind in {ItemKind.QUIZ, ItemKind.ASSIGNMENT, ItemKind.PEER_REVIEW}
 

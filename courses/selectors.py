@@ -153,7 +153,9 @@ def course_get(*, slug: str) -> Course:
 
 def course_syllabus(*, user, course: Course, can_view: CanView) -> list[WeekRow]:
     """The weeks of a course with each item's access and the learner's progress."""
-    items = list(Item.objects.filter(course=course).select_related("week").order_by("week__number", "order", "id"))
+    items = list(
+        Item.objects.filter(course=course).select_related("week", "lecture").order_by("week__number", "order", "id")
+    )
     for item in items:
         item.course = course  # already loaded; the policy reads it
     progress = _progress_map(user, items)

@@ -190,3 +190,12 @@ def test_watched_share_survives_a_reload(client):
     ItemProgress.objects.create(user=learner, item=lecture.item, watched_fraction=0.42, position_seconds=0.5)
     client.force_login(learner)
     assert "42% watched" in client.get(lecture.item.get_absolute_url()).content.decode()
+
+
+def test_an_optional_math_lecture_has_one_badge_on_the_outline_and_the_lecture(client):
+    lecture = LectureFactory(is_math=True, item__title="Backpropagation Intuition (optional)", item__is_preview=True)
+    client.force_login(SubscriptionFactory().user)
+    for url in (lecture.item.course.get_absolute_url(), lecture.item.get_absolute_url()):
+        html = client.get(url).content.decode().split("</title>", 1)[1]  # the tab's title keeps the full name
+        assert html.count("data-math-badge") == 1, url
+        assert "Backpropagation Intuition (optional)" not in html and "Backpropagation Intuition" in html
