@@ -14,7 +14,8 @@ import enum
 class Reason(enum.StrEnum):
     ALLOWED = "allowed"
     SIGN_IN = "sign_in"  # a visitor: log in or sign up
-    NOT_RELEASED = "not_released"  # the course (or part) opens later: see Decision.opens_on
+    NOT_RELEASED = "not_released"  # the course (or a week, or an item) opens on a date: Decision.opens_on
+    RELEASED_AFTER_START = "released_after_start"  # opens N days after the learner's start: after_days, opens_on
     NEEDS_SUBSCRIPTION = "needs_subscription"  # signed in, never subscribed (or the trial never started)
     ACCESS_ENDED = "access_ended"  # the subscription ended; completed courses stay open
     COMPLETED_READ_ONLY = "completed_read_only"  # a completed course after access ended: read, not submit
@@ -32,7 +33,8 @@ class Decision:
     allowed: bool
     reason: Reason
     message: str = ""
-    opens_on: datetime.date | None = None  # NOT_RELEASED: the first day it is open
+    opens_on: datetime.date | None = None  # NOT_RELEASED, RELEASED_AFTER_START: the first day it is open
+    after_days: int | None = None  # RELEASED_AFTER_START: days after the learner's schedule start
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -51,8 +53,10 @@ def granted(until: datetime.date) -> Decision:
     return Decision(allowed=True, reason=Reason.COMPLIMENTARY, message=f"Free access until {until.day} {until:%B %Y}.")
 
 
-def deny(reason: Reason, message: str, *, opens_on: datetime.date | None = None) -> Decision:
-    return Decision(allowed=False, reason=reason, message=message, opens_on=opens_on)
+def deny(
+    reason: Reason, message: str, *, opens_on: datetime.date | None = None, after_days: int | None = None
+) -> Decision:
+    return Decision(allowed=False, reason=reason, message=message, opens_on=opens_on, after_days=after_days)
 
 
 class AccessDenied(Exception):

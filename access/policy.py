@@ -69,6 +69,14 @@ class _Facts:
     user_id: int | None
     _completed: set[int] | None = None
     _complimentary: billing_api.ComplimentaryAccess | None = None
+    _enrolled_on: dict[int, datetime.date] | None = None
+
+    @property
+    def enrolled_on(self) -> dict[int, datetime.date]:
+        """Course id → the day the learner enrolled (read only when a part opens relative to it)."""
+        if self._enrolled_on is None:
+            self._enrolled_on = courses_api.enrolled_on_by_course(user_id=self.user_id) if self.user_id else {}
+        return self._enrolled_on
 
     @property
     def completed_course_ids(self) -> set[int]:
@@ -126,6 +134,10 @@ def _today(today: datetime.date | None) -> datetime.date:
     return today or timezone.localdate()
 
 
+def _date(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def _not_released(course: courses_api.CourseFacts) -> Decision:
     if course.release_date is None:
         return deny(Reason.NOT_RELEASED, f"{course.title} has not opened yet.")
@@ -134,6 +146,32 @@ def _not_released(course: courses_api.CourseFacts) -> Decision:
         f"{course.title} opens on {course.release_date.day} {course.release_date:%B %Y}.",
         opens_on=course.release_date,
     )
+
+
+def _release_refusal(facts: _Facts, item: courses_api.ItemFacts, today: datetime.date) -> Decision | None:
+    """Refused when the item's course, week or the item itself has not opened for this learner yet;
+    None when it is open. Drip rules count from the learner's schedule start (today, before they start)."""
+    if not item.course.is_released(today):
+        return _not_released(item.course)
+    if not item.has_own_release:
+        return None
+    enrolled_on = facts.enrolled_on.get(item.course.course_id) if item.is_relative else None
+    start = courses_api.release_schedule_start(
+        enrolled_on=enrolled_on, course_release=item.course.release_date, today=today
+    )
+    opening = item.opening(start=start)
+    if opening.is_open(today):
+        return None
+    what = f"Week {item.week_number} of {item.course.title}" if opening.scope == "week" else f"“{item.title}”"
+    if opening.after_days is not None:
+        started = "after you started" if enrolled_on else "after you start"
+        return deny(
+            Reason.RELEASED_AFTER_START,
+            f"{what} opens {opening.after_days} days {started}: on {_date(opening.on)} for you.",
+            opens_on=opening.on,
+            after_days=opening.after_days,
+        )
+    return deny(Reason.NOT_RELEASED, f"{what} opens on {_date(opening.on)}.", opens_on=opening.on)
 
 
 # ---- course material ------------------------------------------------------------------------------
@@ -145,8 +183,8 @@ def can_view_item(user, item, *, today: datetime.date | None = None) -> Decision
     if facts.state is AccessState.STAFF:
         return ALLOW
     item = courses_api.item_facts(item)
-    if not item.course.is_released(_today(today)):
-        return _not_released(item.course)
+    if (refused := _release_refusal(facts, item, _today(today))) is not None:
+        return refused
     if item.is_preview or facts.state in FULL_ACCESS:
         return ALLOW
     # Completed courses stay open forever, read-only, whatever happened to the subscription.
@@ -211,8 +249,8 @@ def can_submit(user, item, *, today: datetime.date | None = None) -> Decision:
     item = courses_api.item_facts(item)
     if facts.state is AccessState.ANONYMOUS:
         return deny(Reason.SIGN_IN, "Log in to submit your work.")
-    if not item.course.is_released(_today(today)):
-        return _not_released(item.course)
+    if (refused := _release_refusal(facts, item, _today(today))) is not None:
+        return refused
     if facts.state in FULL_ACCESS:
         return ALLOW
     by_grant = _by_grant(facts, item.course.course_id, today)
@@ -241,8 +279,8 @@ def can_review_peer(user, item, *, today: datetime.date | None = None) -> Decisi
     """Review another learner's peer-graded work: what may submit graded work may review, and the
     peer-reviewer role reviews without a subscription."""
     if getattr(user, "is_authenticated", False) and accounts_api.roles_of(user).peer_reviewer:
-        facts = courses_api.item_facts(item)
-        return ALLOW if facts.course.is_released(_today(today)) else _not_released(facts.course)
+        refused = _release_refusal(_facts(user), courses_api.item_facts(item), _today(today))
+        return ALLOW if refused is None else refused
     return can_submit(user, item, today=today)
 
 
@@ -285,8 +323,11 @@ def can_read_forum(user, *, course_id: int, public: bool = False) -> Decision:
     return deny(Reason.SIGN_IN, "Log in to read the course forums.")
 
 
-def can_post_in_forum(user, *, course_id: int, today: datetime.date | None = None) -> Decision:
-    """Ask, reply, comment and vote: subscribed learners and staff, in courses that have opened."""
+def can_post_in_forum(
+    user, *, course_id: int, week_id: int | None = None, today: datetime.date | None = None
+) -> Decision:
+    """Ask, reply, comment and vote: subscribed learners and staff, in courses that have opened (and,
+    in a week's topic, once that week has opened for the learner)."""
     facts = _facts(user)
     if facts.state is AccessState.STAFF:
         return ALLOW
@@ -295,6 +336,14 @@ def can_post_in_forum(user, *, course_id: int, today: datetime.date | None = Non
     course = courses_api.course_facts(course_id=course_id)
     if not course.is_released(_today(today)):
         return _not_released(course)
+    if week_id is not None:
+        week = courses_api.week_release_facts(week_id=week_id)
+        as_item = courses_api.ItemFacts(
+            item_id=0, slug="", title="", kind="", is_preview=False, is_graded=False,
+            course=week.course, week_number=week.number, week_release=week.release,
+        )  # fmt: skip
+        if (refused := _release_refusal(facts, as_item, _today(today))) is not None:
+            return refused
     if facts.state in FULL_ACCESS or accounts_api.roles_of(user).mentor:
         return ALLOW
     by_grant = _by_grant(facts, course_id, today)

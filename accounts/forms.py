@@ -58,10 +58,24 @@ class SignupForm(forms.Form):
         user.save(update_fields=["name"])
 
 
+def _zone_choices():
+    import zoneinfo
+
+    return [("", "Not set: from my browser")] + [
+        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+    ]
+
+
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Deadlines, opening dates and the calendar are shown in this zone.",
+    )
+
     class Meta:
         model = User
-        fields = ["name", "bio"]
+        fields = ["name", "bio", "time_zone"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4}), "name": forms.TextInput(attrs={"data-name-input": ""})}
         labels = {"name": "Full name"}
         help_texts = {"name": NAME_HELP}
@@ -73,3 +87,4 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.data.get("name", "") if self.is_bound else self.instance.name
         self.fields["name"].help_text = name_help(current)
+        self.fields["time_zone"].choices = _zone_choices()

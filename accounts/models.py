@@ -40,6 +40,12 @@ class User(AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
     name = models.CharField("full name", max_length=150, blank=True, help_text="Shown on certificates.")
     bio = models.TextField(blank=True, max_length=2000)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA name (Europe/Paris). Dates and times are shown in it; empty: set from the browser on the "
+        "next visit, the site's zone until then.",
+    )
     # Every user is a learner; these add to it. Staff is Django's is_staff.
     is_mentor = models.BooleanField(default=False, help_text="Answers in the forums; endorsed posts.")
     is_peer_reviewer = models.BooleanField(default=False, help_text="Grades assigned peer-review work.")

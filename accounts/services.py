@@ -29,8 +29,33 @@ def user_create_verified(
     return user
 
 
-def user_update_profile(*, user: User, name: str, bio: str) -> User:
+def user_update_profile(*, user: User, name: str, bio: str, time_zone: str | None = None) -> User:
     user.name = name.strip()
     user.bio = bio.strip()
-    user.save(update_fields=["name", "bio"])
+    fields = ["name", "bio"]
+    if time_zone is not None:
+        user.time_zone = time_zone_check(time_zone) if time_zone else ""
+        fields.append("time_zone")
+    user.save(update_fields=fields)
     return user
+
+
+class InvalidTimeZone(ValueError):
+    """A time zone name that is not in the IANA database."""
+
+
+def time_zone_check(name: str) -> str:
+    """The IANA zone name, cleaned; raises InvalidTimeZone with a sentence for the learner."""
+    import zoneinfo
+
+    name = (name or "").strip()
+    if name not in zoneinfo.available_timezones():
+        raise InvalidTimeZone(f"{name!r} is not a time zone we know: choose one like Europe/Paris or America/New_York.")
+    return name
+
+
+def user_time_zone_from_browser(*, user: User, name: str) -> bool:
+    """The browser's zone, on a learner's first visit: stored only while they have none (their own
+    choice on the profile page always wins). Returns whether it was stored."""
+    name = time_zone_check(name)
+    return bool(User.objects.filter(pk=user.pk, time_zone="").update(time_zone=name))

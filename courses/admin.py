@@ -35,7 +35,7 @@ class SpecializationAdmin(admin.ModelAdmin):
 
 class WeekInline(admin.TabularInline):
     model = Week
-    fields = ["number", "title", "summary"]
+    fields = ["number", "title", "release_date", "release_after_days"]
     extra = 0
     show_change_link = True
 
@@ -52,7 +52,17 @@ class CourseAdmin(admin.ModelAdmin):
 
 class ItemInline(admin.TabularInline):
     model = Item
-    fields = ["order", "kind", "title", "slug", "is_preview", "minutes"]
+    fields = [
+        "order",
+        "kind",
+        "title",
+        "slug",
+        "is_preview",
+        "minutes",
+        "release_date",
+        "release_after_days",
+        "due_after_days",
+    ]
     extra = 0
     show_change_link = True
     ordering = ["order"]
@@ -64,9 +74,14 @@ class ItemInline(admin.TabularInline):
 
 @admin.register(Week)
 class WeekAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "course"]
+    list_display = ["__str__", "course", "release_date", "release_after_days"]
     list_filter = ["course"]
+    fields = ["course", "number", "title", "summary", ("release_date", "release_after_days")]
     inlines = [ItemInline]
+
+    class Media:
+        # The items table scrolls inside its box instead of widening the page (1280 px and below).
+        css = {"all": ["css/admin-week.css"]}
 
     def save_formset(self, request, form, formset, change):
         # Items added inline belong to the week's course.
@@ -79,7 +94,8 @@ class WeekAdmin(admin.ModelAdmin):
 
 class LectureInline(admin.StackedInline):
     model = Lecture
-    fields = ["is_math", "duration_seconds", "video", "captions"]
+    fields = ["is_math", "duration_seconds", "declared_duration_seconds", "video", "captions"]
+    readonly_fields = ["declared_duration_seconds"]
     extra = 0
 
 
@@ -90,7 +106,7 @@ class ReadingInline(admin.StackedInline):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "course", "week", "order", "is_preview"]
+    list_display = ["title", "kind", "course", "week", "order", "is_preview", "release_date", "release_after_days"]
     list_filter = ["kind", "course", "is_preview"]
     search_fields = ["title", "slug"]
     list_select_related = ["course", "week"]

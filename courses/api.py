@@ -35,7 +35,11 @@ from .registry import (
     register_question_validator,
 )
 from .rendering import focusable_code, render_markdown
+from .schedule import NO_RELEASE, Opening, Release
+from .schedule import opening as release_opening
+from .schedule import schedule_start as release_schedule_start
 from .selectors import (
+    BehindSchedule,
     CourseCard,
     CourseMaterial,
     CourseOutline,
@@ -43,6 +47,8 @@ from .selectors import (
     ItemPage,
     ItemRow,
     WeekRow,
+    behind_schedule,
+    calendar_feed_of,
     catalog,
     course_get,
     course_material,
@@ -55,11 +61,16 @@ from .selectors import (
     learner_progress,
     learner_summary,
     lecture_for_media,
+    notify_requested,
+    schedule_overview,
     specialization_get,
     specialization_progress,
 )
 from .services import (
     ProgressError,
+    calendar_feed_get,
+    calendar_feed_regenerate,
+    calendar_feed_render,
     course_notify_request,
     enrollment_ensure,
     enrollment_reset_deadlines,
@@ -102,6 +113,23 @@ class ItemFacts:
     is_preview: bool
     is_graded: bool
     course: CourseFacts
+    week_number: int = 0
+    week_release: Release = NO_RELEASE
+    release: Release = NO_RELEASE
+
+    @property
+    def has_own_release(self) -> bool:
+        return self.week_release != NO_RELEASE or self.release != NO_RELEASE
+
+    @property
+    def is_relative(self) -> bool:
+        return self.week_release.is_relative or self.release.is_relative
+
+    def opening(self, *, start: datetime.date) -> Opening:
+        """When this item opens for a learner whose schedule starts on `start` (see courses.schedule)."""
+        return release_opening(
+            course_release=self.course.release_date, week=self.week_release, item=self.release, start=start
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,16 +157,7 @@ def course_facts(*, course_id: int) -> CourseFacts:
     return _course_facts(course)
 
 
-def item_facts(item) -> ItemFacts:
-    """Facts about an item, from an Item (its course loaded, as every selector here loads it), an
-    ItemFacts, or an item id (one query)."""
-    if isinstance(item, ItemFacts):
-        return item
-    if not isinstance(item, Item):
-        found = Item.objects.select_related("course").filter(pk=item).first()
-        if found is None:
-            raise Http404("No such item.")
-        item = found
+def _item_facts(item: Item, course: CourseFacts, week: Week) -> ItemFacts:
     return ItemFacts(
         item_id=item.pk,
         slug=item.slug,
@@ -146,8 +165,53 @@ def item_facts(item) -> ItemFacts:
         kind=item.kind,
         is_preview=item.is_preview,
         is_graded=item.is_graded,
-        course=_course_facts(item.course),
+        course=course,
+        week_number=week.number,
+        week_release=Release(week.release_date, week.release_after_days),
+        release=Release(item.release_date, item.release_after_days),
     )
+
+
+def item_facts(item) -> ItemFacts:
+    """Facts about an item, from an Item (its course and week loaded, as every selector here loads
+    them), an ItemFacts, or an item id (one query)."""
+    if isinstance(item, ItemFacts):
+        return item
+    if not isinstance(item, Item):
+        found = Item.objects.select_related("course", "week").filter(pk=item).first()
+        if found is None:
+            raise Http404("No such item.")
+        item = found
+    return _item_facts(item, _course_facts(item.course), item.week)
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekReleaseFacts:
+    week_id: int
+    number: int
+    course: CourseFacts
+    release: Release
+
+
+def week_release_facts(*, week_id: int) -> WeekReleaseFacts:
+    """A week's release rule with its course (one query), for posting in the week's forum topic."""
+    week = Week.objects.select_related("course").filter(pk=week_id).first()
+    if week is None:
+        raise Http404("No such week.")
+    return WeekReleaseFacts(
+        week_id=week.pk,
+        number=week.number,
+        course=_course_facts(week.course),
+        release=Release(week.release_date, week.release_after_days),
+    )
+
+
+def enrolled_on_by_course(*, user_id: int) -> dict[int, datetime.date]:
+    """The day the learner enrolled in each of their courses (one query), in the current time zone."""
+    return {
+        course_id: timezone.localdate(created_at)
+        for course_id, created_at in Enrollment.objects.filter(user_id=user_id).values_list("course_id", "created_at")
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,18 +230,8 @@ def course_structure(*, course_id: int) -> list[WeekFacts]:
         raise Http404("No such course.")
     facts = _course_facts(course)
     items: dict[int, list[ItemFacts]] = {}
-    for item in Item.objects.filter(course_id=course_id).order_by("week__number", "order", "id"):
-        items.setdefault(item.week_id, []).append(
-            ItemFacts(
-                item_id=item.pk,
-                slug=item.slug,
-                title=item.title,
-                kind=item.kind,
-                is_preview=item.is_preview,
-                is_graded=item.is_graded,
-                course=facts,
-            )
-        )
+    for item in Item.objects.filter(course_id=course_id).select_related("week").order_by("week__number", "order", "id"):
+        items.setdefault(item.week_id, []).append(_item_facts(item, facts, item.week))
     return [
         WeekFacts(week_id=week.pk, number=week.number, title=week.title, items=tuple(items.get(week.pk, ())))
         for week in Week.objects.filter(course_id=course_id).order_by("number")
@@ -276,6 +330,7 @@ def graded_result_changed(*, user_id: int, item_id: int, detail: str = "", at: d
 
 __all__ = [
     "SLUG_RE",
+    "BehindSchedule",
     "CompletionFacts",
     "CourseCard",
     "CourseFacts",
@@ -289,13 +344,21 @@ __all__ = [
     "ItemRow",
     "LineDict",
     "LineList",
+    "Opening",
     "PackError",
     "PackHandler",
     "ProgressError",
+    "Release",
     "SpecializationFacts",
     "WeekFacts",
+    "WeekReleaseFacts",
     "WeekRow",
     "YamlError",
+    "behind_schedule",
+    "calendar_feed_get",
+    "calendar_feed_of",
+    "calendar_feed_regenerate",
+    "calendar_feed_render",
     "captions_to_vtt",
     "catalog",
     "completed_course_ids",
@@ -311,6 +374,7 @@ __all__ = [
     "course_structure",
     "course_syllabus",
     "courses_all",
+    "enrolled_on_by_course",
     "enrollment_ensure",
     "enrollment_reset_deadlines",
     "enrollments_of",
@@ -329,18 +393,23 @@ __all__ = [
     "learner_progress",
     "learner_summary",
     "lecture_for_media",
+    "notify_requested",
     "progress_record",
     "register_item_panel",
     "register_item_view",
     "register_pack_handler",
     "register_passed_checker",
     "register_question_validator",
+    "release_opening",
+    "release_schedule_start",
     "render_markdown",
+    "schedule_overview",
     "specialization_completed",
     "specialization_course_ids",
     "specialization_facts",
     "specialization_get",
     "specialization_progress",
+    "week_release_facts",
     "yaml_loads",
     "yaml_plain",
 ]

@@ -120,3 +120,26 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def probe_duration(path: Path | str) -> float:
+    """A media file's duration in seconds, read from its container by imageio-ffmpeg's ffmpeg (which
+    prints `Duration: HH:MM:SS.ss` for its input; nothing is decoded). Raises MediaError."""
+    import re
+
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, timeout=60
+    )
+    match = re.search(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", result.stderr)
+    if match is None:
+        raise MediaError(f"could not read the duration of {path}: {result.stderr.strip()[-300:]}")
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+# A declared duration this far from the file's (as a share of the file's) is reported; the file wins.
+DURATION_TOLERANCE = 0.02
+
+
+def duration_mismatch(*, declared: float, probed: float) -> bool:
+    return probed > 0 and abs(declared - probed) / probed > DURATION_TOLERANCE

@@ -75,15 +75,35 @@ class CourseNotifyRequest(models.Model):
         return f"{self.user} → {self.course}"
 
 
+def _one_release_rule(prefix: str) -> models.CheckConstraint:
+    """An absolute date or a number of days after the learner's start, never both."""
+    return models.CheckConstraint(
+        condition=models.Q(release_date__isnull=True) | models.Q(release_after_days__isnull=True),
+        name=f"{prefix}_release_date_or_days",
+        violation_error_message="Give a release date or a number of days after the learner's start, not both.",
+    )
+
+
 class Week(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="weeks")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
+    release_date = models.DateField(
+        null=True, blank=True, help_text="The week opens on this date (not before its course). Empty: with the course."
+    )
+    release_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Or: the week opens this many days after the learner's schedule start (drip). Not with a date.",
+    )
 
     class Meta:
         ordering = ["course", "number"]
-        constraints = [models.UniqueConstraint(fields=["course", "number"], name="unique_week_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="unique_week_number"),
+            _one_release_rule("week"),
+        ]
 
     def __str__(self) -> str:
         return f"Week {self.number}: {self.title}"
@@ -108,6 +128,20 @@ class Item(models.Model):
     kind = models.CharField(max_length=20, choices=ItemKind.choices)
     is_preview = models.BooleanField(default=False, help_text="Free preview: open to everyone.")
     minutes = models.PositiveIntegerField(default=0, help_text="Estimated time, shown in the syllabus.")
+    release_date = models.DateField(
+        null=True, blank=True, help_text="The item opens on this date (not before its week). Empty: with its week."
+    )
+    release_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Or: the item opens this many days after the learner's schedule start. Not with a date.",
+    )
+    due_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Graded items: suggested deadline this many days after the week opens for the learner "
+        "(1-7). Empty: the week's deadline.",
+    )
     pack_extra = models.JSONField(
         default=dict,
         blank=True,
@@ -116,7 +150,10 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["week__number", "order", "id"]
-        constraints = [models.UniqueConstraint(fields=["course", "slug"], name="unique_item_slug_per_course")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="unique_item_slug_per_course"),
+            _one_release_rule("item"),
+        ]
         indexes = [models.Index(fields=["week", "order"])]
 
     def __str__(self) -> str:
@@ -126,6 +163,14 @@ class Item(models.Model):
         return reverse("courses:item", args=[self.course.slug, self.slug])
 
     @property
+    def is_math_lecture(self) -> bool:
+        """An optional mathematical deep-dive (its lecture loaded with the item, as the syllabus does)."""
+        if self.kind != ItemKind.LECTURE:
+            return False
+        lecture = getattr(self, "lecture", None)
+        return bool(lecture and lecture.is_math)
+
+    @property
     def is_graded(self) -> bool:
         return self.kind in {ItemKind.QUIZ, ItemKind.ASSIGNMENT, ItemKind.PEER_REVIEW}
 
@@ -133,7 +178,12 @@ class Item(models.Model):
 class Lecture(models.Model):
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="lecture", primary_key=True)
     is_math = models.BooleanField(default=False, help_text="Optional mathematical deep-dive.")
-    duration_seconds = models.FloatField(default=0)
+    duration_seconds = models.FloatField(
+        default=0, help_text="Seconds. Probed from the video file when there is one (the media wins over the pack)."
+    )
+    declared_duration_seconds = models.FloatField(
+        default=0, editable=False, help_text="What the pack says (the end of the last caption)."
+    )
     captions = models.JSONField(default=list, blank=True, help_text="Cues: [{start, end, text}], seconds.")
     video = models.FileField(upload_to="lectures/", blank=True, max_length=300)
     video_source_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -211,6 +261,33 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course}"
+
+
+class WeekOpenNotice(models.Model):
+    """A learner was told that a week opened for them (in-site and by e-mail): once, ever."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.ForeignKey(Week, on_delete=models.CASCADE, related_name="open_notices")
+    opened_on = models.DateField()
+    notified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="one_week_open_notice")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.week} opened {self.opened_on}"
+
+
+class CalendarFeed(models.Model):
+    """A learner's secret calendar address (iCalendar): whoever has the token reads their deadlines and
+    week openings, so the learner can regenerate it (the old address stops working)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar of {self.user}"
 
 
 class ItemProgress(models.Model):

@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from . import registry
+from . import registry, schedule
 from .models import (
     CompletionRule,
     Course,
@@ -31,6 +31,9 @@ from .models import (
     Week,
 )
 
+# The access module's reasons for a part that opens later (access.decisions.Reason values).
+RELEASE_REASONS = frozenset({"not_released", "released_after_start"})
+
 # (item) -> a truthy answer (the access policy's Decision) when the learner may open it
 CanView = Callable[[Item], Any]
 
@@ -41,6 +44,8 @@ class ItemRow:
     access: Any  # the policy's answer for this item: truthy when open, with a reason when not
     complete: bool = False
     started: bool = False
+    deadline: datetime.datetime | None = None  # graded items: suggested, inside the week's
+    overdue: bool = False
 
     @property
     def can_view(self) -> bool:
@@ -73,6 +78,17 @@ class WeekRow:
     @property
     def minutes(self) -> int:
         return sum(row.item.minutes for row in self.items)
+
+    @property
+    def release_lock(self) -> Any:
+        """The access module's refusal when the whole week has not opened for the learner yet (its
+        reason and opening date), else None."""
+        refusals = [row.access for row in self.items if not row.can_view]
+        if not refusals or len(refusals) < len(self.items):
+            return None
+        if all(getattr(r, "reason", "") in RELEASE_REASONS for r in refusals):
+            return min(refusals, key=lambda r: r.opens_on or datetime.date.max)
+        return None
 
 
 @dataclasses.dataclass
@@ -137,7 +153,9 @@ def course_get(*, slug: str) -> Course:
 
 def course_syllabus(*, user, course: Course, can_view: CanView) -> list[WeekRow]:
     """The weeks of a course with each item's access and the learner's progress."""
-    items = list(Item.objects.filter(course=course).select_related("week").order_by("week__number", "order", "id"))
+    items = list(
+        Item.objects.filter(course=course).select_related("week", "lecture").order_by("week__number", "order", "id")
+    )
     for item in items:
         item.course = course  # already loaded; the policy reads it
     progress = _progress_map(user, items)
@@ -210,6 +228,20 @@ class CourseOutline:
     def has_locked(self) -> bool:
         return any(not row.can_view for week in self.weeks for row in week.items)
 
+    @property
+    def overdue(self) -> bool:
+        """Something is past its suggested deadline (the reset button shows only then)."""
+        return not self.completion and any(week.overdue for week in self.weeks)
+
+    @property
+    def behind(self) -> list[BehindSchedule]:
+        """This course in the behind-schedule banner, when something is overdue."""
+        if not self.overdue:
+            return []
+        number, due = reset_preview(weeks=self.weeks, now=timezone.now())
+        overdue = sum(week.overdue for week in self.weeks)
+        return [BehindSchedule(course=self.course, overdue_weeks=overdue, next_week=number, reset_due=due)]
+
 
 def course_outline(*, user, course: Course, can_view: CanView, now: datetime.datetime | None = None) -> CourseOutline:
     weeks = course_syllabus(user=user, course=course, can_view=can_view)
@@ -266,6 +298,11 @@ class ItemPage:
         return float(lecture.duration_seconds or 0) if lecture else 0.0
 
     @property
+    def watched_percent(self) -> int:
+        """The share of the lecture played, as the player shows it ("42% watched")."""
+        return round(100 * self.progress.watched_fraction) if self.progress else 0
+
+    @property
     def watched_to_end(self) -> bool:
         """The last saved position is at the very end of the lecture."""
         duration = self._duration
@@ -315,7 +352,7 @@ def item_page(*, user, course: Course, item_slug: str, can_view: CanView) -> Ite
 
 
 def lecture_for_media(*, item_id: int) -> Item:
-    item = Item.objects.select_related("course", "lecture").filter(pk=item_id, kind=ItemKind.LECTURE).first()
+    item = Item.objects.select_related("course", "week", "lecture").filter(pk=item_id, kind=ItemKind.LECTURE).first()
     if item is None or not hasattr(item, "lecture"):
         raise Http404("No such lecture.")
     return item
@@ -362,7 +399,7 @@ def learner_progress(*, user, specialization: Specialization, can_view: CanView)
     courses = list(specialization.courses.order_by("order"))
     by_id = {course.pk: course for course in courses}
     weeks = list(Week.objects.filter(course__in=courses).order_by("course_id", "number"))
-    items = list(Item.objects.filter(course__in=courses).order_by("week__number", "order", "id"))
+    items = list(Item.objects.filter(course__in=courses).select_related("week").order_by("week__number", "order", "id"))
     progress = _progress_map(user, items)
     items_by_week: dict[int, list[ItemRow]] = defaultdict(list)
     for item in items:
@@ -402,7 +439,7 @@ def learner_summary(*, user) -> dict:
 
 def item_get(*, item_id: int) -> Item:
     """An item with its course (and lecture, when it is one): what the progress endpoint updates."""
-    item = Item.objects.select_related("course", "lecture").filter(pk=item_id).first()
+    item = Item.objects.select_related("course", "week", "lecture").filter(pk=item_id).first()
     if item is None:
         raise Http404("No such item.")
     return item
@@ -415,18 +452,206 @@ def _completed_course_ids(user) -> set[int]:
 
 
 def week_deadlines_apply(*, user, course: Course, weeks: list[WeekRow], now: datetime.datetime | None = None) -> None:
-    """Set each week's suggested deadline for an enrolled learner: the end of week N of their schedule,
-    counted from when they enrolled or last reset their deadlines. One query."""
+    """Set each week's suggested deadline for an enrolled learner (and each graded item's, inside its
+    week). One query."""
     if not user.is_authenticated:
         return
     enrollment = Enrollment.objects.filter(user=user, course=course).first()
     if enrollment is None:
         return
-    now = now or timezone.now()
-    start = enrollment.schedule_start or enrollment.created_at
+    _deadlines_apply(course=course, enrollment=enrollment, weeks=weeks, now=now or timezone.now())
+
+
+def _deadlines_apply(*, course: Course, enrollment: Enrollment, weeks: list[WeekRow], now: datetime.datetime) -> None:
+    """The schedule counts from the later of the learner's start (or their last reset) and the course's
+    opening; week N is due N weeks on, and never sooner than a week after it opens for the learner (a week
+    released later moves its deadline). A graded item may be due earlier inside its week."""
+    tz = timezone.get_current_timezone()
+    schedule_from = enrollment.schedule_start or enrollment.created_at
+    if course.release_date:
+        schedule_from = max(schedule_from, schedule.day_start(course.release_date, tz))
+    start = schedule.schedule_start(
+        enrolled_on=timezone.localdate(enrollment.created_at),
+        course_release=course.release_date,
+        today=timezone.localdate(now),
+    )
     for row in weeks:
-        row.deadline = start + datetime.timedelta(weeks=row.week.number)
+        week = row.week
+        opening = schedule.opening(
+            course_release=course.release_date,
+            week=schedule.Release(week.release_date, week.release_after_days),
+            start=start,
+        )
+        opens_at = schedule.day_start(opening.on, tz) if opening.on else None
+        row.deadline = schedule.week_deadline(schedule_from=schedule_from, number=week.number, opens_at=opens_at)
         row.overdue = row.deadline < now and row.done < row.total
+        for item_row in row.items:
+            if item_row.item.is_graded:
+                item_row.deadline = schedule.item_deadline(
+                    week_deadline=row.deadline, due_after_days=item_row.item.due_after_days
+                )
+                item_row.overdue = item_row.deadline < now and not item_row.complete
+                row.overdue = row.overdue or item_row.overdue
+
+
+@dataclasses.dataclass
+class BehindSchedule:
+    """A course where the learner has something overdue, and what resetting would do."""
+
+    course: Course
+    overdue_weeks: int
+    next_week: int  # the first unfinished week: due a week after a reset
+    reset_due: datetime.datetime
+
+    @property
+    def slug(self) -> str:
+        return self.course.slug
+
+
+def reset_preview(*, weeks: list[WeekRow], now: datetime.datetime) -> tuple[int, datetime.datetime]:
+    """What "Reset my deadlines" does: the first unfinished week is due a week from now (each later week
+    one more week on). Returns (its number, its new deadline)."""
+    first_open = next((row.week.number for row in weeks if row.done < row.total), len(weeks) + 1)
+    return first_open, now + schedule.WEEK
+
+
+def _learner_schedules(*, user, now: datetime.datetime) -> list[tuple[Enrollment, list[WeekRow]]]:
+    """Each course the learner is enrolled in (not completed, opened), its weeks with suggested deadlines
+    applied. Three queries, however many courses."""
+    enrollments = list(
+        Enrollment.objects.filter(user=user).exclude(course__completions__user=user).select_related("course")
+    )
+    if not enrollments:
+        return []
+    course_ids = [e.course_id for e in enrollments]
+    items = list(Item.objects.filter(course_id__in=course_ids).select_related("week").order_by("week__number", "order"))
+    done = set(
+        ItemProgress.objects.filter(user=user, item__course_id__in=course_ids, completed_at__isnull=False).values_list(
+            "item_id", flat=True
+        )
+    )
+    out = []
+    for enrollment in enrollments:
+        if not enrollment.course.is_released(timezone.localdate(now)):
+            continue
+        weeks: dict[int, WeekRow] = {}
+        for item in items:
+            if item.course_id == enrollment.course_id:
+                item.course = enrollment.course
+                row = weeks.setdefault(item.week_id, WeekRow(week=item.week, items=[]))
+                row.items.append(ItemRow(item=item, access=True, complete=item.pk in done))
+        rows = sorted(weeks.values(), key=lambda r: r.week.number)
+        _deadlines_apply(course=enrollment.course, enrollment=enrollment, weeks=rows, now=now)
+        out.append((enrollment, rows))
+    return out
+
+
+def _behind(schedules, now: datetime.datetime) -> list[BehindSchedule]:
+    behind = []
+    for enrollment, rows in schedules:
+        overdue = sum(row.overdue for row in rows)
+        if overdue:
+            number, due = reset_preview(weeks=rows, now=now)
+            behind.append(
+                BehindSchedule(course=enrollment.course, overdue_weeks=overdue, next_week=number, reset_due=due)
+            )
+    return behind
+
+
+def behind_schedule(*, user, now: datetime.datetime | None = None) -> list[BehindSchedule]:
+    """The learner's courses (not completed) with an overdue suggested deadline, for the banner on the
+    home, course and progress pages. Three queries, however many courses (one when none)."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    return _behind(_learner_schedules(user=user, now=now), now)
+
+
+@dataclasses.dataclass
+class ScheduleOverview:
+    behind: list[BehindSchedule]
+    deadlines: list  # CalendarEvent with `at`, soonest first: unfinished weeks and graded items
+
+
+def schedule_overview(*, user, now: datetime.datetime | None = None, limit: int = 8) -> ScheduleOverview:
+    """The progress page's schedule: the behind-schedule banner and the next suggested deadlines (three
+    queries)."""
+    if not user.is_authenticated:
+        return ScheduleOverview(behind=[], deadlines=[])
+    now = now or timezone.now()
+    schedules = _learner_schedules(user=user, now=now)
+    deadlines = sorted(
+        (event for event in _calendar_events(user=user, schedules=schedules, now=now) if event.at is not None),
+        key=lambda event: event.at,
+    )
+    return ScheduleOverview(behind=_behind(schedules, now), deadlines=deadlines[:limit])
+
+
+@dataclasses.dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    summary: str
+    url: str
+    at: datetime.datetime | None = None  # a deadline: an instant
+    day: datetime.date | None = None  # a week opening: a whole day
+    overdue: bool = False
+
+
+def calendar_events(*, user, now: datetime.datetime | None = None) -> list[CalendarEvent]:
+    """What a learner's calendar feed holds: each unfinished week's and graded item's suggested deadline,
+    and the day each week opens for them when it opens after the course (three queries)."""
+    now = now or timezone.now()
+    return _calendar_events(user=user, schedules=_learner_schedules(user=user, now=now), now=now)
+
+
+def _calendar_events(*, user, schedules, now: datetime.datetime) -> list[CalendarEvent]:
+    events = []
+    for enrollment, rows in schedules:
+        course = enrollment.course
+        start = schedule.schedule_start(
+            enrolled_on=timezone.localdate(enrollment.created_at),
+            course_release=course.release_date,
+            today=timezone.localdate(now),
+        )
+        for row in rows:
+            week = row.week
+            url = course.get_absolute_url()
+            opening = schedule.opening(
+                course_release=course.release_date,
+                week=schedule.Release(week.release_date, week.release_after_days),
+                start=start,
+            )
+            if opening.scope == "week" and opening.on:
+                events.append(
+                    CalendarEvent(
+                        uid=f"week-open-{week.pk}-{user.pk}",
+                        summary=f"{course.title}: week {week.number} opens",
+                        url=url,
+                        day=opening.on,
+                    )
+                )
+            if row.deadline and row.done < row.total:
+                events.append(
+                    CalendarEvent(
+                        uid=f"week-due-{week.pk}-{user.pk}",
+                        summary=f"{course.title}: week {week.number} suggested deadline",
+                        url=url,
+                        at=row.deadline,
+                        overdue=row.overdue,
+                    )
+                )
+            for item_row in row.items:
+                if item_row.deadline and not item_row.complete:
+                    events.append(
+                        CalendarEvent(
+                            uid=f"item-due-{item_row.item.pk}-{user.pk}",
+                            summary=f"{course.title}: {item_row.item.title} due",
+                            url=item_row.item.get_absolute_url(),
+                            at=item_row.deadline,
+                            overdue=item_row.overdue,
+                        )
+                    )
+    return events
 
 
 @dataclasses.dataclass
@@ -521,3 +746,10 @@ def course_material(*, course_id: int) -> CourseMaterial:
         specialization_title=course.specialization.title,
         weeks=tuple(WeekMaterial(number=n, title=titles[n], items=tuple(by_week[n])) for n in sorted(by_week)),
     )
+
+
+def calendar_feed_of(*, user):
+    """The learner's calendar address (a CalendarFeed), or None before they asked for one."""
+    from .models import CalendarFeed
+
+    return CalendarFeed.objects.filter(user=user).first() if user.is_authenticated else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from . import media, registry, signals
 from .models import (
+    CalendarFeed,
     CompletionRegression,
     CompletionRule,
     Course,
@@ -27,6 +29,8 @@ from .models import (
     ItemProgress,
     Lecture,
     Specialization,
+    Week,
+    WeekOpenNotice,
 )
 
 
@@ -63,6 +67,62 @@ def media_render_missing(*, progress: Callable[[int, int, str], None] | None = N
         type(obj).objects.filter(pk=obj.pk).update(video=relative, video_source_hash=digest)
         rendered += 1
     return rendered
+
+
+@dataclasses.dataclass(frozen=True)
+class DurationCheck:
+    """A lecture's durations: stored (what completion counts against), declared by the pack (its last
+    caption's end) and probed from its video file."""
+
+    label: str
+    stored: float
+    declared: float
+    probed: float
+
+    @property
+    def stored_differs(self) -> bool:
+        return abs(self.stored - self.probed) > STORED_DURATION_SLACK
+
+    @property
+    def declared_differs(self) -> bool:
+        return bool(self.declared) and media.duration_mismatch(declared=self.declared, probed=self.probed)
+
+
+# Container durations are given to the hundredth of a second; anything further apart is a stale value.
+STORED_DURATION_SLACK = 0.05
+
+
+def lecture_durations_check() -> list[DurationCheck]:
+    """Probe every lecture's video file (read-only). Lectures without a file are skipped."""
+    checks = []
+    lectures = Lecture.objects.select_related("item__course").order_by(
+        "item__course__order", "item__week__number", "item__order"
+    )
+    for lecture in lectures:
+        if not lecture.video or not (Path(settings.MEDIA_ROOT) / lecture.video.name).is_file():
+            continue
+        checks.append(
+            DurationCheck(
+                label=f"{lecture.item.course.slug}/{lecture.item.slug}",
+                stored=lecture.duration_seconds,
+                declared=lecture.declared_duration_seconds,
+                probed=media.probe_duration(Path(settings.MEDIA_ROOT) / lecture.video.name),
+            )
+        )
+    return checks
+
+
+def lecture_durations_sync() -> list[DurationCheck]:
+    """Store each lecture's duration as probed from its video (the media wins over the pack). Returns
+    the lectures whose pack-declared duration differs from the file's by more than the tolerance."""
+    checks = lecture_durations_check()
+    for check in checks:
+        if check.stored_differs:
+            course_slug, item_slug = check.label.split("/", 1)
+            Lecture.objects.filter(item__course__slug=course_slug, item__slug=item_slug).update(
+                duration_seconds=round(check.probed, 3)
+            )
+    return [check for check in checks if check.declared_differs]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,12 +170,17 @@ def _is_number(value) -> bool:
     )
 
 
+# Reaching the end: the player's `ended` event with a position this close to the stored duration.
+END_MARGIN_SECONDS = 1.0
+
+
 def progress_record(
-    *, user, item: Item, position_seconds, ranges, now: datetime.datetime | None = None
+    *, user, item: Item, position_seconds, ranges, ended: bool = False, now: datetime.datetime | None = None
 ) -> ItemProgress:
     """Save where a learner is in a lecture and which parts they have played. The played parts of all
-    sessions are merged on the server, so watching half today and the rest tomorrow counts; the lecture
-    is complete once LECTURE_COMPLETE_FRACTION of it has been played, and stays complete."""
+    sessions are merged on the server, so watching half today and the rest tomorrow counts, at any speed
+    and with seeks (ranges are in media time); the lecture is complete once LECTURE_COMPLETE_FRACTION of
+    it has been played, or when the player reached its end (`ended`), and stays complete."""
     if item.kind != ItemKind.LECTURE:
         raise ProgressError("Only lectures report playback progress.")
     if not _is_number(position_seconds) or position_seconds < 0:
@@ -130,8 +195,9 @@ def progress_record(
         progress.watched_ranges = merge_ranges(progress.watched_ranges + cleaned)
         watched = sum(end - start for start, end in progress.watched_ranges)
         progress.watched_fraction = min(1.0, watched / duration) if duration else 0.0
-        newly_complete = (
-            progress.completed_at is None and progress.watched_fraction >= settings.LECTURE_COMPLETE_FRACTION
+        reached_end = bool(ended) and bool(duration) and float(position_seconds) >= duration - END_MARGIN_SECONDS
+        newly_complete = progress.completed_at is None and (
+            reached_end or progress.watched_fraction >= settings.LECTURE_COMPLETE_FRACTION
         )
         if newly_complete:
             progress.completed_at = now
@@ -172,8 +238,17 @@ def _progress_complete_once(*, user, item: Item, now: datetime.datetime) -> Item
     return progress
 
 
-def course_notify_request(*, user, course: Course) -> CourseNotifyRequest:
-    request, _ = CourseNotifyRequest.objects.get_or_create(user=user, course=course)
+def course_notify_request(*, user, course: Course, today: datetime.date | None = None) -> CourseNotifyRequest:
+    """ "Notify me". Before the course opens: one e-mail when it does. In an open course (a week still to
+    come): the learner is enrolled, and enrolled learners are told when each week opens for them
+    (week_open_notify); there is no course opening left to announce."""
+    with transaction.atomic():
+        request, _ = CourseNotifyRequest.objects.get_or_create(user=user, course=course)
+        if course.is_released(today):
+            enrollment_ensure(user=user, course=course)
+            if request.notified_at is None:
+                request.notified_at = timezone.now()
+                request.save(update_fields=["notified_at"])
     return request
 
 
@@ -312,16 +387,22 @@ def completion_regression_resolve(
     return regression
 
 
+class NothingOverdue(ProgressError):
+    """Reset asked for while nothing is past its suggested deadline."""
+
+
 def enrollment_reset_deadlines(*, user, course: Course, now: datetime.datetime | None = None) -> Enrollment:
     """Move the suggested deadlines so the first unfinished week is due a week from now, and each later
-    week one more week on. Finished weeks keep counting as done."""
+    week one more week on. Finished weeks keep counting as done. Only when something is overdue: raises
+    NothingOverdue otherwise (the page shows the button only then)."""
+    from . import selectors
+
     now = now or timezone.now()
-    weeks = list(course.weeks.order_by("number").values_list("pk", "number"))
-    done = ItemProgress.objects.filter(user=user, item__course=course, completed_at__isnull=False)
-    open_items = set(
-        Item.objects.filter(course=course).exclude(pk__in=done.values("item_id")).values_list("week_id", flat=True)
-    )
-    first_open = next((number for pk, number in weeks if pk in open_items), len(weeks) + 1)
+    weeks = selectors.course_syllabus(user=user, course=course, can_view=lambda item: True)
+    selectors.week_deadlines_apply(user=user, course=course, weeks=weeks, now=now)
+    if not any(row.overdue for row in weeks):
+        raise NothingOverdue("Nothing is overdue: your deadlines stay as they are.")
+    first_open, _ = selectors.reset_preview(weeks=weeks, now=now)
     with transaction.atomic():
         enrollment = enrollment_ensure(user=user, course=course)
         enrollment.schedule_start = now - datetime.timedelta(weeks=first_open - 1)
@@ -384,7 +465,7 @@ def course_release_notify(*, today: datetime.date | None = None) -> int:
                 continue
             context = {"course": request.course, "user": request.user, "site_url": settings.SITE_URL}
             send_mail(
-                subject=f"{request.course.title} is open",
+                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{request.course.title} is open",
                 message=render_to_string("courses/email/course_released.txt", context),
                 from_email=None,
                 recipient_list=[request.user.email],
@@ -393,3 +474,112 @@ def course_release_notify(*, today: datetime.date | None = None) -> int:
             request.save(update_fields=["notified_at"])
             sent += 1
     return sent
+
+
+def week_open_notify(*, today: datetime.date | None = None) -> int:
+    """Tell each enrolled learner, once, that a week which was still to come when they started has opened
+    for them: an in-site notification and an e-mail as their preference for "courses.week_open" says, through
+    the notifications outbox. A WeekOpenNotice row per learner and week makes it exactly once, however
+    often this runs (and the outbox's event key guards a retried transaction). Returns how many were told."""
+    from django.db.models import Q
+    from django.template.loader import render_to_string
+
+    from notifications import api as notifications
+
+    from . import schedule
+
+    today = today or timezone.localdate()
+    weeks = list(
+        Week.objects.filter(course__release_date__lte=today)
+        .filter(Q(release_date__isnull=False) | Q(release_after_days__isnull=False))
+        .select_related("course")
+    )
+    if not weeks:
+        return 0
+    course_ids = {week.course_id for week in weeks}
+    told = set(WeekOpenNotice.objects.filter(week__in=weeks).values_list("user_id", "week_id"))
+    sent = 0
+    enrollments = Enrollment.objects.filter(course_id__in=course_ids).select_related("user")
+    for enrollment in enrollments:
+        enrolled_on = timezone.localdate(enrollment.created_at)
+        for week in (w for w in weeks if w.course_id == enrollment.course_id):
+            if (enrollment.user_id, week.pk) in told:
+                continue
+            start = schedule.schedule_start(
+                enrolled_on=enrolled_on, course_release=week.course.release_date, today=today
+            )
+            opening = schedule.opening(
+                course_release=week.course.release_date,
+                week=schedule.Release(week.release_date, week.release_after_days),
+                start=start,
+            )
+            # Only a week that was locked for this learner at some point, and is open now.
+            if opening.on is None or opening.scope != "week" or not (enrolled_on < opening.on <= today):
+                continue
+            sent += _week_open_tell(
+                enrollment=enrollment,
+                week=week,
+                opened_on=opening.on,
+                notifications=notifications,
+                render=render_to_string,
+            )
+    return sent
+
+
+def _week_open_tell(*, enrollment: Enrollment, week: Week, opened_on: datetime.date, notifications, render) -> int:
+    user, course = enrollment.user, week.course
+    with transaction.atomic():
+        _, created = WeekOpenNotice.objects.get_or_create(
+            user=user, week=week, defaults={"opened_on": opened_on, "notified_at": timezone.now()}
+        )
+        if not created:
+            return 0
+        context = {"user": user, "course": course, "week": week, "opened_on": opened_on, "site_url": settings.SITE_URL}
+        notifications.notify(
+            event_key=f"courses.week_open:{week.pk}",
+            kind="courses.week_open",
+            recipient_ids=[user.pk],
+            title=f"Week {week.number} of {course.title} is open",
+            body=f"“{week.title}” opened for you on {opened_on.day} {opened_on:%B %Y}.",
+            url=course.get_absolute_url(),
+            email_subject=f"Week {week.number} of {course.title} is open",
+            email_text=render("courses/email/week_open.txt", context),
+        )
+    return 1
+
+
+def calendar_feed_get(*, user) -> CalendarFeed:
+    """The learner's calendar address, made on first use."""
+    import secrets
+
+    feed = CalendarFeed.objects.filter(user=user).first()
+    return feed or CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32))
+
+
+def calendar_feed_regenerate(*, user) -> CalendarFeed:
+    """A new secret address; the old one stops working at once."""
+    import secrets
+
+    feed, _ = CalendarFeed.objects.update_or_create(user=user, defaults={"token": secrets.token_urlsafe(32)})
+    return feed
+
+
+def calendar_feed_render(*, token: str, now: datetime.datetime | None = None) -> bytes | None:
+    """The .ics of the learner this token belongs to, in their time zone; None for an unknown token."""
+    import zoneinfo
+
+    from . import calendar, selectors
+
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first() if token else None
+    if feed is None:
+        return None
+    now = now or timezone.now()
+    zone = None
+    if feed.user.time_zone:
+        try:
+            zone = zoneinfo.ZoneInfo(feed.user.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+    with timezone.override(zone):
+        events = selectors.calendar_events(user=feed.user, now=now)
+    return calendar.calendar_ics(events=events, name="Deep Learning: deadlines", now=now)

@@ -15,6 +15,11 @@ def notify_course_releases() -> int:
     return services.course_release_notify()
 
 
+@shared_task
+def notify_week_openings() -> int:
+    return services.week_open_notify()
+
+
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=8)
 def apply_graded_result(user_id: int, item_id: int, detail: str = "", at: str | None = None) -> bool | None:
     """What a graded result means for the learner: progress, completion, certificates (queued by

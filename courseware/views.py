@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from access import api as access
@@ -33,6 +35,7 @@ def home(request):
         "cards": courses.catalog(user=request.user, specialization=spec),
         "interviews": courses.interviews_list(specialization=spec)[:4],
         "offer": _offer(request.user),
+        "behind": courses.behind_schedule(user=request.user),
     }
     return render(request, "courseware/home.html", context)
 
@@ -114,17 +117,31 @@ def archive_download(request, archive_id):
 @require_POST
 def course_reset_deadlines(request, slug):
     course = courses.course_get(slug=slug)
-    courses.enrollment_reset_deadlines(user=request.user, course=course)
-    messages.success(request, "Your deadlines were moved: the next unfinished week is now due in a week.")
+    try:
+        courses.enrollment_reset_deadlines(user=request.user, course=course)
+    except courses.ProgressError as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, "Your deadlines were moved: the next unfinished week is now due in a week.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return redirect(target)
     return redirect(course)
 
 
 @login_required
 @require_POST
 def course_notify(request, slug):
+    """Notify me: when the course opens, or (in an open course) when each of its weeks opens for me."""
     course = courses.course_get(slug=slug)
     courses.course_notify_request(user=request.user, course=course)
-    messages.success(request, f"We'll e-mail you when {course.title} opens.")
+    if course.is_released():
+        messages.success(request, "We'll tell you when each week of this course opens for you.")
+    else:
+        messages.success(request, f"We'll e-mail you when {course.title} opens.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return redirect(target)
     return redirect(course)
 
 
@@ -144,6 +161,7 @@ def item(request, course_slug, item_slug):
     context = {"course": course, "page": page, "item": page.item}
     if not page.can_view:
         context["offer"] = _offer(request.user)
+        context["notify_requested"] = courses.notify_requested(user=request.user, course=course)
     return render(request, template, context, status=status)
 
 
@@ -164,6 +182,7 @@ def item_progress(request, item_id):
                 item=item,
                 position_seconds=payload.get("position"),
                 ranges=payload.get("ranges", []),
+                ended=payload.get("ended") is True,
             )
         except (ValueError, AttributeError, courses.ProgressError) as exc:
             return JsonResponse({"error": str(exc) or "Malformed progress update."}, status=400)
@@ -245,6 +264,7 @@ def interview_captions(request, slug):
 def progress(request):
     spec = courses.specialization_get()
     progress_rows = courses.learner_progress(user=request.user, specialization=spec, can_view=_can_view(request.user))
+    schedule = courses.schedule_overview(user=request.user)
     return render(
         request,
         "courseware/progress.html",
@@ -253,5 +273,31 @@ def progress(request):
             "courses": progress_rows,
             "overall": courses.specialization_progress(user=request.user, courses=progress_rows),
             "summary": courses.learner_summary(user=request.user),
+            "schedule": schedule,
+            "behind": schedule.behind,
+            "calendar": courses.calendar_feed_of(user=request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def calendar_link(request):
+    """Make the learner's secret calendar address, or a new one (the old one stops working)."""
+    if request.POST.get("regenerate"):
+        courses.calendar_feed_regenerate(user=request.user)
+        messages.success(request, "Your calendar has a new address; the old one no longer works.")
+    else:
+        courses.calendar_feed_get(user=request.user)
+    return redirect(reverse("courses:progress") + "#calendar")
+
+
+def calendar_feed(request, token):
+    """The iCalendar feed behind a learner's secret address (calendar apps fetch it without a log-in)."""
+    body = courses.calendar_feed_render(token=token)
+    if body is None:
+        raise Http404("No calendar at this address: it may have been replaced by a new one.")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="deep-learning-deadlines.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response

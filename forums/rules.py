@@ -186,12 +186,14 @@ def check_can_post(
     now: datetime.datetime | None = None,
     sanction=_LOOK_UP,
     rate_limit: bool = True,
+    week_id: int | None = None,
 ) -> Verdict:
     """Start a thread (kind="thread") or reply, comment or edit (kind="post"): the access policy, then
     this forum's mutes and bans, then the rate limit. A page that already looked up the member's
     sanction passes it; a page deciding whether to show a button may skip the rate limit, which the
-    service enforces when the button is used."""
-    verdict = _from_decision(access.can_post_in_forum(user, course_id=forum.course_id))
+    service enforces when the button is used. In a week's topic (`week_id`), the week must have opened
+    for the member."""
+    verdict = _from_decision(access.can_post_in_forum(user, course_id=forum.course_id, week_id=week_id))
     if not verdict:
         return verdict
     if sanction is _LOOK_UP:
@@ -222,7 +224,7 @@ def check_can_reply(user, thread: Thread, *, now: datetime.datetime | None = Non
         closed_only = thread.closed_at and not thread.merged_into_id and not thread.duplicate_of_id
         if not (closed_only and thread.state == Visibility.VISIBLE and is_moderator(user, thread.forum)):
             return verdict
-    return check_can_post(user, thread.forum, now=now, **post_options)
+    return check_can_post(user, thread.forum, now=now, week_id=thread.topic.week_id, **post_options)
 
 
 def check_can_vote(user, post: Post, *, now: datetime.datetime | None = None) -> Verdict:

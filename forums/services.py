@@ -256,6 +256,8 @@ def thread_create(
         topic = _topic_for(forum, item)
     elif topic.forum_id != forum.pk or topic.is_archived:
         raise ForumError("Choose one of this course's topics.")
+    if topic.week_id:
+        check_can_post(author, forum, kind="thread", now=now, week_id=topic.week_id, rate_limit=False).require()
     if item is None and topic.item_id:
         item = courses.item_facts(topic.item_id)
     html, mentioned = _render(body)

@@ -6,7 +6,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import User
-from courses.models import Course, Interview, Item, ItemKind, Lecture, Reading, Specialization, Week
+from courses.models import Course, Enrollment, Interview, Item, ItemKind, Lecture, Reading, Specialization, Week
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -65,6 +65,14 @@ class ItemFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Item {n}")
     kind = ItemKind.READING
     order = factory.Sequence(lambda n: n)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    user = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
 
 
 CUES = [

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -309,6 +310,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-course-releases": {"task": "courses.tasks.notify_course_releases", "schedule": 3600.0},
     "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": GRADING_SWEEP_SECONDS},
     "requeue-engine-failures": {"task": "grading.tasks.requeue_engine_failures", "schedule": 60.0},
+    "notify-week-openings": {"task": "courses.tasks.notify_week_openings", "schedule": 3600.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
@@ -22,6 +23,9 @@ class PackReport:
     created: list[str] = dataclasses.field(default_factory=list)
     updated: list[str] = dataclasses.field(default_factory=list)
     removed: list[str] = dataclasses.field(default_factory=list)
+    # Lectures whose declared duration (the end of the last caption) differs from their video's by
+    # more than media.DURATION_TOLERANCE: the video's is stored.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.removed)} removed"
@@ -125,7 +129,12 @@ def _apply_course(spec: Specialization, data: CourseData, report: PackReport, *,
         week = weeks.get(week_data.number) or Week(course=course, number=week_data.number)
         _save(
             week,
-            {"title": week_data.title, "summary": week_data.summary},
+            {
+                "title": week_data.title,
+                "summary": week_data.summary,
+                "release_date": week_data.release_date,
+                "release_after_days": week_data.release_after_days,
+            },
             report,
             f"{data.slug} week {week_data.number}",
         )
@@ -163,6 +172,9 @@ def _apply_item(
             "kind": data.kind,
             "is_preview": data.preview,
             "minutes": minutes,
+            "release_date": data.release_date,
+            "release_after_days": data.release_after_days,
+            "due_after_days": data.due_after_days,
             "pack_extra": data.extra,
         },
         report,
@@ -170,18 +182,16 @@ def _apply_item(
     )
     if data.kind == ItemKind.LECTURE:
         lecture = Lecture.objects.filter(item=item).first() or Lecture(item=item)
-        duration = data.captions[-1]["end"] if data.captions else lecture.duration_seconds
-        _save(
-            lecture,
-            {
-                "is_math": data.math,
-                "captions": data.captions,
-                "duration_seconds": duration,
-                "questions": data.questions,
-            },
-            report,
-            f"{label} lecture",
-        )
+        declared = data.captions[-1]["end"] if data.captions else lecture.declared_duration_seconds
+        fields = {
+            "is_math": data.math,
+            "captions": data.captions,
+            "declared_duration_seconds": declared,
+            "questions": data.questions,
+        }
+        if not _video_path(lecture) and data.video is None:
+            fields["duration_seconds"] = declared  # nothing to probe yet: render_media probes what it renders
+        _save(lecture, fields, report, f"{label} lecture")
         existing = [PaperData(p.title, p.authors, p.year, p.url) for p in lecture.papers.all()]
         if existing != data.papers:
             lecture.papers.all().delete()
@@ -191,6 +201,8 @@ def _apply_item(
             )
         if data.video is not None:
             _attach_recorded_video(lecture, data.video, "lectures")
+        if warning := lecture_duration_from_media(lecture):
+            report.warnings.append(f"{label}: {warning}")
     elif data.kind == ItemKind.READING:
         reading = Reading.objects.filter(item=item).first() or Reading(item=item)
         _save(reading, {"body": data.body}, report, f"{label} reading")
@@ -198,6 +210,29 @@ def _apply_item(
         handler = registry.pack_handler_for(data.kind)
         if handler is not None:
             handler.apply(item, data.extra, base)
+
+
+def _video_path(lecture: Lecture) -> Path | None:
+    if not lecture.video:
+        return None
+    path = Path(settings.MEDIA_ROOT) / lecture.video.name
+    return path if path.is_file() else None
+
+
+def lecture_duration_from_media(lecture: Lecture) -> str:
+    """Store the duration of the lecture's video file, probed from the file (the media wins over the
+    pack). Returns a sentence when the declared duration differs by more than the tolerance, else ""."""
+    path = _video_path(lecture)
+    if path is None:
+        return ""
+    probed = round(media.probe_duration(path), 3)
+    if lecture.duration_seconds != probed:
+        lecture.duration_seconds = probed
+        Lecture.objects.filter(pk=lecture.pk).update(duration_seconds=probed)
+    declared = lecture.declared_duration_seconds
+    if declared and media.duration_mismatch(declared=declared, probed=probed):
+        return f"the pack says {declared:.2f} s, the video lasts {probed:.2f} s: the video's duration is used"
+    return ""
 
 
 def _attach_recorded_video(obj, source: Path, folder: str) -> None:
@@ -241,7 +276,14 @@ def _pack_export(*, specialization: Specialization, out: Path, cache: Path) -> P
             items = []
             for item in week.items.all():
                 data = ItemData(
-                    kind=item.kind, slug=item.slug, title=item.title, preview=item.is_preview, minutes=item.minutes
+                    kind=item.kind,
+                    slug=item.slug,
+                    title=item.title,
+                    preview=item.is_preview,
+                    minutes=item.minutes,
+                    release_date=item.release_date,
+                    release_after_days=item.release_after_days,
+                    due_after_days=item.due_after_days,
                 )
                 if item.kind == ItemKind.LECTURE and hasattr(item, "lecture"):
                     lecture = item.lecture
@@ -260,7 +302,16 @@ def _pack_export(*, specialization: Specialization, out: Path, cache: Path) -> P
                     handler = registry.pack_handler_for(item.kind)
                     data.extra = handler.export(item, out / "courses" / course.slug) if handler else item.pack_extra
                 items.append(data)
-            weeks.append(WeekData(number=week.number, title=week.title, summary=week.summary, items=items))
+            weeks.append(
+                WeekData(
+                    number=week.number,
+                    title=week.title,
+                    summary=week.summary,
+                    release_date=week.release_date,
+                    release_after_days=week.release_after_days,
+                    items=items,
+                )
+            )
         courses.append(
             CourseData(
                 slug=course.slug,

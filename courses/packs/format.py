@@ -14,6 +14,7 @@ from pathlib import Path
 FORMAT_VERSION = 1
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ITEM_KINDS = ("lecture", "reading", "quiz", "assignment", "peer_review")
+GRADED_KINDS = ("quiz", "assignment", "peer_review")
 
 PACK_KEYS = {"format", "specialization", "courses", "interviews"}
 SPEC_KEYS = {"slug", "title", "tagline", "description"}
@@ -23,8 +24,12 @@ COURSE_KEYS = {
 }  # fmt: skip
 # `completion:` in course.yaml: graded (every graded item passed, the default) or all (every item completed).
 COMPLETION_RULES = ("graded", "all")
-WEEK_KEYS = {"title", "summary", "items"}
-COMMON_ITEM_KEYS = {"kind", "slug", "title", "preview", "minutes"}
+# A week or an item opens with its course unless it says `release_date: 2027-01-18` (absolute) or
+# `release_after_days: 14` (days after the learner's schedule start), never both. Graded items may say
+# `due_after_days: 3`: their suggested deadline, in days after their week opens (1-7; default: the week's).
+RELEASE_KEYS = {"release_date", "release_after_days"}
+WEEK_KEYS = {"title", "summary", "items"} | RELEASE_KEYS
+COMMON_ITEM_KEYS = {"kind", "slug", "title", "preview", "minutes", "due_after_days"} | RELEASE_KEYS
 ITEM_KEYS = {
     "lecture": COMMON_ITEM_KEYS | {"math", "captions", "papers", "video", "questions"},
     "reading": COMMON_ITEM_KEYS | {"body"},
@@ -48,6 +53,9 @@ class ItemData:
     title: str
     preview: bool = False
     minutes: int = 0
+    release_date: datetime.date | None = None
+    release_after_days: int | None = None
+    due_after_days: int | None = None
     # lecture
     math: bool = False
     captions: list[dict] = dataclasses.field(default_factory=list)
@@ -66,6 +74,8 @@ class WeekData:
     number: int
     title: str
     summary: str = ""
+    release_date: datetime.date | None = None
+    release_after_days: int | None = None
     items: list[ItemData] = dataclasses.field(default_factory=list)
 
 

@@ -16,6 +16,7 @@ from .format import (
     COMPLETION_RULES,
     COURSE_KEYS,
     FORMAT_VERSION,
+    GRADED_KINDS,
     INTERVIEW_KEYS,
     ITEM_KEYS,
     ITEM_KINDS,
@@ -135,6 +136,20 @@ class _Reader:
             return value
         self.error(path, data.line_of(key), f"{key!r} must be a date like 2026-01-31")
         return None
+
+    def release(self, data: LineDict, path: Path, what: str) -> tuple[datetime.date | None, int | None]:
+        """`release_date` or `release_after_days`, never both."""
+        day = self.date(data, "release_date", path)
+        after = self.integer(data, "release_after_days", path)
+        if "release_date" in data and "release_after_days" in data:
+            self.error(
+                path,
+                data.line_of("release_after_days"),
+                f"{what}: give 'release_date' (a date) or 'release_after_days' (days after the learner's start), "
+                "not both",
+            )
+            return day, None
+        return day, after
 
     def captions(self, data: LineDict, path: Path) -> list[dict]:
         raw = data.get("captions")
@@ -283,6 +298,13 @@ def _load_course(reader: _Reader, folder: Path, name: str, order: int) -> Course
             title=reader.string(week_data, "title", path, required=True, max_length=200),
             summary=reader.string(week_data, "summary", path),
         )
+        week.release_date, week.release_after_days = reader.release(week_data, path, f"week {number}")
+        if week.release_date and course.release_date and week.release_date < course.release_date:
+            reader.error(
+                path,
+                week_data.line_of("release_date"),
+                f"week {number} opens on {week.release_date}, before its course ({course.release_date})",
+            )
         items = week_data.get("items")
         if not isinstance(items, list):
             reader.error(path, week_data.line_of("items"), f"week {number}: 'items' must be a list")
@@ -297,6 +319,14 @@ def _load_course(reader: _Reader, folder: Path, name: str, order: int) -> Course
                 )
                 continue
             seen_slugs[item.slug] = raw_item.line
+            opens_after = week.release_date or course.release_date
+            if item.release_date and opens_after and item.release_date < opens_after:
+                reader.error(
+                    path,
+                    raw_item.line_of("release_date"),
+                    f"item {item.slug!r} opens on {item.release_date}, before its "
+                    f"{'week' if week.release_date else 'course'} ({opens_after})",
+                )
             week.items.append(item)
         course.weeks.append(week)
     return course
@@ -324,6 +354,17 @@ def _load_item(reader: _Reader, path: Path, folder: Path, raw, line: int) -> Ite
         preview=reader.boolean(data, "preview", path),
         minutes=reader.integer(data, "minutes", path, default=0),
     )
+    item.release_date, item.release_after_days = reader.release(data, path, f"item {item.slug!r}")
+    item.due_after_days = reader.integer(data, "due_after_days", path, minimum=1)
+    if item.due_after_days is not None:
+        if kind not in GRADED_KINDS:
+            reader.error(path, data.line_of("due_after_days"), "'due_after_days' is for graded items only")
+            item.due_after_days = None
+        elif item.due_after_days > 7:
+            reader.error(
+                path, data.line_of("due_after_days"), "'due_after_days' must be 1 to 7 (a deadline inside the week)"
+            )
+            item.due_after_days = None
     if kind == "lecture":
         item.math = reader.boolean(data, "math", path)
         item.captions = reader.captions(data, path)

@@ -62,8 +62,20 @@ def write_pack(pack: PackData, out: Path, *, copy_file) -> None:
                     "title": item.title,
                     "preview": item.preview,
                     "minutes": item.minutes,
+                    "release_date": item.release_date,
+                    "release_after_days": item.release_after_days,
+                    "due_after_days": item.due_after_days,
                 }
-                entry = _without_defaults(entry, {"preview": False, "minutes": 0})
+                entry = _without_defaults(
+                    entry,
+                    {
+                        "preview": False,
+                        "minutes": 0,
+                        "release_date": None,
+                        "release_after_days": None,
+                        "due_after_days": None,
+                    },
+                )
                 if item.kind == "lecture":
                     entry.update(_without_defaults({"math": item.math}, {"math": False}))
                     if item.captions:
@@ -87,8 +99,15 @@ def write_pack(pack: PackData, out: Path, *, copy_file) -> None:
                 else:
                     entry.update(item.extra)
                 items.append(entry)
+            week_entry = {
+                "title": week.title,
+                "summary": week.summary,
+                "release_date": week.release_date,
+                "release_after_days": week.release_after_days,
+                "items": items,
+            }
             weeks.append(
-                _without_defaults({"title": week.title, "summary": week.summary, "items": items}, {"summary": ""})
+                _without_defaults(week_entry, {"summary": "", "release_date": None, "release_after_days": None})
             )
         course_yaml = {
             "slug": course.slug,

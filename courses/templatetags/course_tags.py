@@ -45,3 +45,10 @@ def duration(seconds) -> str:
     seconds = round(float(seconds or 0))
     minutes, seconds = divmod(seconds, 60)
     return f"{minutes}:{seconds:02d}"
+
+
+@register.filter
+def without_optional(title: str) -> str:
+    """An optional math lecture's title without its "(optional)": the badge beside it says so, once."""
+    text = str(title)
+    return text[: -len(" (optional)")] if text.lower().endswith(" (optional)") else text

@@ -1,6 +1,6 @@
 // Lecture player: interactive transcript, playback speed, resume, and progress saved to the server.
 // Progress is the set of played ranges; the server merges them across visits and marks the lecture
-// complete at 90 % watched. Works with the native controls; this file only adds to them.
+// complete at 90 % watched, or when it is played to its end. Works with the native controls; this file only adds to them.
 (function () {
   "use strict";
   const root = document.querySelector("[data-lecture]");
@@ -61,10 +61,10 @@
     return ranges;
   }
 
-  function send(useBeacon) {
+  function send(useBeacon, ended) {
     if (!progressUrl) return;
     lastSent = Date.now();
-    const body = JSON.stringify({ position: video.currentTime || 0, ranges: playedRanges() });
+    const body = JSON.stringify({ position: video.currentTime || 0, ranges: playedRanges(), ended: ended === true });
     const headers = { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf[1] : "" };
     if (useBeacon) {
       fetch(progressUrl, { method: "POST", headers: headers, body: body, keepalive: true, credentials: "same-origin" });
@@ -86,7 +86,8 @@
   }
 
   video.addEventListener("pause", function () { send(); });
-  video.addEventListener("ended", function () { send(); });
+  // Reaching the end counts as watched, whatever the speed or the seeks on the way.
+  video.addEventListener("ended", function () { send(false, true); });
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") send(true); });
 
   // Keyboard: k/space play-pause, j/l back/forward 5 s (when focus is not in a form field).

@@ -10,7 +10,7 @@ from access.api import AccessState, Reason
 from billing.models import AccessGrant
 from billing.state import SubscriptionState, subscription_state
 from courses.models import CourseCompletion, ItemKind
-from tests.factories import CourseFactory, ItemFactory, SubscriptionFactory, UserFactory
+from tests.factories import CourseFactory, EnrollmentFactory, ItemFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,25 +56,18 @@ STATES = {
 }
 
 KINDS = [
-    "lecture",
-    "reading",
-    "quiz",
-    "assignment",
-    "peer_review",
-    "preview",
-    "unreleased",
-    "completed",
+    "lecture", "reading", "quiz", "assignment", "peer_review", "preview", "unreleased", "completed",
+    "week_not_released", "released_after_start",
     # complimentary access (financial aid, staff, partners): a grant for this course, one for the whole
     # specialization, one that ended yesterday, one revoked by staff
-    "granted",
-    "granted_whole",
-    "grant_over",
-    "grant_revoked",
-]
+    "granted", "granted_whole", "grant_over", "grant_revoked",
+]  # fmt: skip
 GRANTED = {"granted", "granted_whole"}
+# Parts that have not opened: only staff open them, whatever the subscription.
+NOT_OPEN = {"unreleased", "week_not_released", "released_after_start"}
 
 # state: kinds it may VIEW ... and SUBMIT (graded kinds only count for submit)
-OPEN = set(KINDS) - {"unreleased"}
+OPEN = set(KINDS) - NOT_OPEN
 VIEW = {
     "anonymous": {"preview"},
     "registered": {"preview", "completed", *GRANTED},
@@ -117,6 +110,16 @@ def make_item(kind: str, user):
                 reason="test",
             )
         return item
+    if kind == "week_not_released":  # week 2 of an open course opens on a date to come (a preview item, even)
+        return ItemFactory(
+            kind=ItemKind.QUIZ, is_preview=True, week__number=2, week__release_date=timezone.localdate() + 3 * DAY
+        )
+    if kind == "released_after_start":  # opens 3 days after the learner's start; they start today
+        if user.is_authenticated:
+            item = ItemFactory(kind=ItemKind.QUIZ, release_after_days=3)
+            EnrollmentFactory(user=user, course=item.course)
+            return item
+        return ItemFactory(kind=ItemKind.QUIZ, release_after_days=3)
     return ItemFactory(kind=kind)
 
 
@@ -139,12 +142,25 @@ def test_policy_table(state, kind):
             with pytest.raises(access.AccessDenied) as denied:
                 decision.require()
             assert str(denied.value) == decision.message
+    for decision in (access.can_view_item(user, item), access.can_submit(user, item)):
+        if kind in NOT_OPEN and state != "anonymous" and not decision:
+            # the lock says when it opens, whatever else the learner lacks
+            assert decision.opens_on is not None and decision.opens_on > timezone.localdate()
+            assert str(decision.opens_on.day) in decision.message
+            if kind == "released_after_start":
+                assert decision.reason is Reason.RELEASED_AFTER_START and decision.after_days == 3
+            else:
+                assert decision.reason is Reason.NOT_RELEASED
     full = STATES[state] in access.FULL_ACCESS
     course_id = item.course_id
     released = kind != "unreleased"
     granted = kind in GRANTED and state != "anonymous"
     may_post = (full or granted) and (released or state == "staff")
     assert bool(access.can_post_in_forum(user, course_id=course_id)) is may_post
+    week_open = kind not in {"unreleased", "week_not_released"}
+    assert bool(access.can_post_in_forum(user, course_id=course_id, week_id=item.week_id)) is (
+        (full or granted) and (week_open or state == "staff")
+    )
     assert bool(access.can_read_forum(user, course_id=course_id)) is (state != "anonymous")
     assert bool(access.can_read_forum(user, course_id=course_id, public=True)) is True
     assert bool(access.can_moderate_forum(user, course_id=course_id)) is (state == "staff")

@@ -5,9 +5,10 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from courses import registry, selectors, services
-from courses.models import CompletionRegression, CourseCompletion, ItemProgress
+from courses.models import CompletionRegression, CourseCompletion, Enrollment, ItemProgress
 from tests.factories import CourseFactory, ItemFactory, UserFactory, WeekFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,9 +128,18 @@ def test_course_page_offers_a_reset_and_says_when_the_course_was_completed(clien
     course = CourseFactory()
     ItemFactory(week=WeekFactory(course=course, number=1), kind="reading")
     learner = UserFactory()
-    services.enrollment_ensure(user=learner, course=course)
+    enrollment = services.enrollment_ensure(user=learner, course=course)
     client.force_login(learner)
-    assert "Reset my deadlines" in client.get(course.get_absolute_url()).content.decode()
+    # nothing overdue yet: no reset button, and a reset changes nothing
+    assert "Reset my deadlines" not in client.get(course.get_absolute_url()).content.decode()
+    response = client.post(reverse("courses:course_reset_deadlines", args=[course.slug]), follow=True)
+    assert "Nothing is overdue" in response.content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.schedule_start is None
+    # two weeks on, week 1 is overdue: the banner offers the reset and says what it does
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=timezone.now() - datetime.timedelta(weeks=2))
+    page = client.get(course.get_absolute_url()).content.decode()
+    assert "Reset my deadlines" in page and "Resetting makes week 1 due on" in page
     response = client.post(reverse("courses:course_reset_deadlines", args=[course.slug]), follow=True)
     assert "Your deadlines were moved" in response.content.decode()
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
     ("position", "status", "data_position"),
     [
         (6.0, "Resuming from 0:06", "6.00"),
-        (0.5, "", "0.00"),  # at the very start: nothing to resume
+        (0.5, "30% watched", "0.00"),  # at the very start: nothing to resume, the share played stays shown
         (8.5, "Watched to the end", "0.00"),  # within 2 s of the end of a 10 s lecture: the player restarts
         (10.0, "Watched to the end", "0.00"),
     ],

@@ -128,10 +128,11 @@ def test_notify_me_list_gets_one_email_when_the_course_opens(mailoutbox):
     course = CourseFactory(release_date=datetime.date(2026, 12, 1))
     learners = [UserFactory(), UserFactory()]
     for learner in learners:
-        services.course_notify_request(user=learner, course=course)
+        services.course_notify_request(user=learner, course=course, today=datetime.date(2026, 11, 20))
     assert services.course_release_notify(today=datetime.date(2026, 11, 30)) == 0
     assert services.course_release_notify(today=datetime.date(2026, 12, 1)) == 2
     assert services.course_release_notify(today=datetime.date(2026, 12, 2)) == 0
     assert sorted(m.to[0] for m in mailoutbox) == sorted(u.email for u in learners)
-    assert mailoutbox[0].subject == f"{course.title} is open" and course.get_absolute_url() in mailoutbox[0].body
+    assert mailoutbox[0].subject == f"[Deep Learning] {course.title} is open"
+    assert course.get_absolute_url() in mailoutbox[0].body
     assert not CourseNotifyRequest.objects.filter(notified_at__isnull=True).exists()

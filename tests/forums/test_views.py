@@ -291,7 +291,7 @@ def test_the_item_panel_costs_three_queries_and_never_creates_a_forum(client, co
 
     Forum.objects.all().delete()
     # As on an item page: the item comes with its course, and the learner's access facts are read already.
-    lecture = Item.objects.select_related("course").get(slug="vectorization")
+    lecture = Item.objects.select_related("course", "week").get(slug="vectorization")  # as item_page loads it
     access.has_full_access(learner)
     request = type("Request", (), {"user": learner, "path": lecture.get_absolute_url()})()
     with CaptureQueriesContext(connection) as queries:

@@ -43,9 +43,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Imported: {report.summary()}."))
         for label in report.removed:
             self.stdout.write(f"  removed {label}")
+        for warning in report.warnings:
+            self.stdout.write(self.style.WARNING(f"  duration: {warning}"))
         if not no_media:
             rendered = services.media_render_missing(progress=self._progress)
             self.stdout.write(f"Videos rendered: {rendered}.")
+            # The media wins: each lecture's duration is the one probed from its video.
+            for check in services.lecture_durations_sync():
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"  duration: {check.label}: the pack says {check.declared:.2f} s, the video lasts "
+                        f"{check.probed:.2f} s: the video's duration is used"
+                    )
+                )
 
     def _progress(self, index: int, total: int, title: str) -> None:
         self.stdout.write(f"  rendering video {index}/{total}: {title}")
