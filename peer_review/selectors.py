@@ -305,6 +305,16 @@ def review_target(*, reviewer, submission_id: int) -> tuple[Submission, Review |
     return submission, review
 
 
+def reviews_of(*, reviewer) -> list[Review]:
+    """The reviews a reviewer holds or gave (expired leases left out), oldest lease first."""
+    return list(
+        Review.objects.filter(reviewer=reviewer)
+        .exclude(status=ReviewStatus.EXPIRED)
+        .select_related("assignment__item__course")
+        .order_by("leased_at", "pk")
+    )
+
+
 # ---- the reviewer's list ("assigned to me") -------------------------------------------------------
 
 

@@ -443,3 +443,71 @@ class PostCreate(serializers.Serializer):
         required=False, min_value=1, help_text="A reply's id: comment under it instead of replying."
     )
     anonymous = serializers.BooleanField(default=False)
+
+
+# ---- peer review ------------------------------------------------------------------------------------
+
+
+class PeerAssignments(serializers.Serializer):
+    course = serializers.CharField()
+    assignments = serializers.ListField(child=serializers.IntegerField(), help_text="Ids, in course order.")
+
+
+class PeerWorkCreate(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000, help_text="The answer, in Markdown.")
+
+
+class PeerCreated(serializers.Serializer):
+    id = serializers.IntegerField()
+
+
+class PeerTaskLeased(serializers.Serializer):
+    submission = serializers.IntegerField(
+        allow_null=True, help_text="The work now leased to you; null when nothing may be given now."
+    )
+    message = serializers.CharField(allow_blank=True)
+
+
+class PeerTask(serializers.Serializer):
+    review = serializers.IntegerField(source="review_id")
+    submission = serializers.IntegerField(source="submission_id")
+    assignment = serializers.IntegerField(source="assignment_id")
+    course = serializers.CharField(source="course_slug")
+    title = serializers.CharField()
+    status = serializers.CharField(help_text="leased, completed or discarded")
+    is_training = serializers.BooleanField()
+    leased_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="A lease not used by then returns to the pool.")
+    completed_at = serializers.DateTimeField(allow_null=True)
+    review_deadline = serializers.DateTimeField(allow_null=True)
+
+
+class PeerOption(serializers.Serializer):
+    label = serializers.CharField()
+    points = serializers.IntegerField()
+
+
+class PeerCriterion(serializers.Serializer):
+    name = serializers.CharField(help_text="The key of its score in a review.")
+    prompt = serializers.CharField()
+    weight = serializers.FloatField()
+    comment_box = serializers.BooleanField()
+    options = PeerOption(many=True)
+
+
+class PeerWork(serializers.Serializer):
+    submission = serializers.IntegerField(source="submission_id")
+    assignment = serializers.IntegerField(source="assignment_id")
+    is_training = serializers.BooleanField()
+    text = serializers.CharField(allow_blank=True, help_text="Markdown, as the author wrote it (never who).")
+    notebook = serializers.JSONField(allow_null=True, help_text="Cells and outputs, read-only; executed nowhere.")
+    has_file = serializers.BooleanField()
+    rubric = PeerCriterion(many=True)
+    review_status = serializers.CharField(allow_null=True)
+
+
+class PeerReviewCreate(serializers.Serializer):
+    scores = serializers.DictField(
+        child=serializers.IntegerField(min_value=0), help_text="Criterion name → the chosen option's points."
+    )
+    comments = serializers.DictField(child=serializers.CharField(max_length=5000, allow_blank=True), required=False)

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import errors
-from .views import catalog, events, forums, learning, submissions
+from .views import catalog, events, forums, learning, peer, submissions
 
 app_name = "api"
 urlpatterns = [
@@ -16,6 +16,16 @@ urlpatterns = [
     path("courses/<slug:slug>/threads/", forums.ThreadList.as_view(), name="threads"),
     path("threads/<int:thread_id>/", forums.ThreadDetail.as_view(), name="thread"),
     path("threads/<int:thread_id>/posts/", forums.PostList.as_view(), name="posts"),
+    path("peer-review/assignments/", peer.PeerAssignmentList.as_view(), name="peer_assignments"),
+    path(
+        "peer-review/assignments/<int:assignment_id>/submissions/",
+        peer.PeerWorkCreateView.as_view(),
+        name="peer_submit",
+    ),
+    path("peer-review/assignments/<int:assignment_id>/tasks/", peer.PeerTaskRequest.as_view(), name="peer_request"),
+    path("peer-review/tasks/", peer.PeerTaskList.as_view(), name="peer_tasks"),
+    path("peer-review/work/<int:submission_id>/", peer.PeerWorkDetail.as_view(), name="peer_work"),
+    path("peer-review/work/<int:submission_id>/reviews/", peer.PeerReviewCreateView.as_view(), name="peer_review"),
     path("items/<int:item_id>/", catalog.ItemDetail.as_view(), name="item"),
     path("items/<int:item_id>/progress/", learning.ItemProgress.as_view(), name="item_progress"),
     path("enrollments/", learning.EnrollmentList.as_view(), name="enrollments"),
