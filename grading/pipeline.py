@@ -215,179 +215,218 @@ def grade_notebook(
     notebook: dict,
     collect_expected: bool = False,
 ) -> GradeReport:
-    """Run `notebook` cell by cell in `session` and every test in this process."""
-    started = time.monotonic()
-    kernel = engine.Kernel(session)
-    flags: list[str] = []
-    released = {cell_key(c): c for c in starter.get("cells", []) if cell_key(c)}
-    pending = {t.name: t for t in tests}
-    by_cell: dict[str, list[TestSpec]] = {}
-    for test in tests:
-        if test.after is not None:
-            by_cell.setdefault(test.after, []).append(test)
-    reports: dict[str, TestReport] = {}
-    cells: list[CellReport] = []
-    stopped: str | None = None
-    # Hidden tests run last, after every learner cell and every public test: the learner's code sees a
-    # hidden input only once nothing learner-visible is produced any more (ADR 0001). During a
-    # self-check (collect_expected) the order is the same, so a reference value is computed alike.
-    hidden = [t for t in tests if t.visibility == "hidden" and t.kind != "manual"]
-    hidden_names = {t.name for t in hidden}
-    public = [t for t in tests if t.name not in hidden_names]
+    """Run `notebook` cell by cell in `session` and every test in this process.
 
-    def run_pending(spec: TestSpec) -> None:
+    Two phases (ADR 0001): the learner phase runs every learner cell and every public test, and fixes
+    everything the learner sees; then the hidden phase runs the hidden tests, after which nothing
+    learner-visible is produced. During a self-check (collect_expected) the order is the same, so a
+    reference value is computed alike."""
+    run = _NotebookRun(session, starter=starter, tests=tests, locked_hashes=locked_hashes, collect=collect_expected)
+    run.check_locked_cells(notebook)
+    run.learner_phase(notebook)
+    seen = run.freeze_learner_view()
+    run.hidden_phase(seen)
+    return run.report(seen)
+
+
+@dataclasses.dataclass
+class _LearnerView:
+    """What the learner sees, fixed before any hidden test runs."""
+
+    flags: list[str]
+    seconds: float
+    hidden_started: float
+
+
+class _NotebookRun:
+    """The state of grading one notebook: the kernel, the tests still to run, the reports so far."""
+
+    def __init__(self, session, *, starter: dict, tests: list[TestSpec], locked_hashes: dict[str, str], collect: bool):
+        self.started = time.monotonic()
+        self.session = session
+        self.kernel = engine.Kernel(session)
+        self.tests = tests
+        self.locked_hashes = locked_hashes
+        self.collect = collect
+        self.released = {cell_key(c): c for c in starter.get("cells", []) if cell_key(c)}
+        self.pending = {t.name: t for t in tests}
+        self.by_cell: dict[str, list[TestSpec]] = {}
+        for test in tests:
+            if test.after is not None:
+                self.by_cell.setdefault(test.after, []).append(test)
+        self.hidden = [t for t in tests if t.visibility == "hidden" and t.kind != "manual"]
+        self.hidden_names = {t.name for t in self.hidden}
+        self.public = [t for t in tests if t.name not in self.hidden_names]
+        self.reports: dict[str, TestReport] = {}
+        self.cells: list[CellReport] = []
+        self.flags: list[str] = []
+        self.staff_log: list[str] = []
+        self.stopped: str | None = None
+
+    # ---- tests ----
+
+    def run_pending(self, spec: TestSpec) -> None:
         # Marked as run only once it finished: a test during which the kernel died stays pending and
-        # is reported as "not run" below.
-        reports[spec.name] = _run_one(kernel, spec, collect_expected=collect_expected)
-        del pending[spec.name]
+        # is reported as "not run".
+        self.reports[spec.name] = _run_one(self.kernel, spec, collect_expected=self.collect)
+        del self.pending[spec.name]
 
-    def run_tests_for(key: str | None) -> None:
-        for spec in by_cell.get(key, []) if key else []:
-            if spec.name in pending and spec.name not in hidden_names:
-                run_pending(spec)
+    def run_public_tests_after(self, key: str | None) -> None:
+        for spec in self.by_cell.get(key, []) if key else []:
+            if spec.name in self.pending and spec.name not in self.hidden_names:
+                self.run_pending(spec)
 
-    def cell_error(result) -> str:
-        return f"{result.ename}: {result.evalue}" if result.status == "error" else ""
+    # ---- the learner phase ----
 
-    keys = [cell_key(c) for c in notebook.get("cells", [])]
-    for key in locked_hashes:
-        if keys.count(key) == 0:
-            flags.append(f"locked_cell_missing:{key}")
-        elif keys.count(key) > 1:
-            flags.append(f"locked_cell_duplicated:{key}")
+    def check_locked_cells(self, notebook: dict) -> None:
+        keys = [cell_key(c) for c in notebook.get("cells", [])]
+        for key in self.locked_hashes:
+            if keys.count(key) == 0:
+                self.flags.append(f"locked_cell_missing:{key}")
+            elif keys.count(key) > 1:
+                self.flags.append(f"locked_cell_duplicated:{key}")
 
-    try:
-        if compat.needs_otter(notebook.get("cells", [])):
-            session.run_cell(compat.otter_shim_source(tests))
-        for index, cell in enumerate(notebook.get("cells", [])):
-            key = cell_key(cell)
-            # A locked code cell turned into Markdown or raw text is a changed locked cell, not a skipped one.
-            is_code = cell.get("cell_type") == "code"
-            locked_code = key in locked_hashes and released.get(key, {}).get("cell_type", "code") == "code"
-            if not is_code and not locked_code:
-                continue
-            if stopped:
-                cells.append(CellReport(index=index, key=key, status="skipped", outputs=[]))
-                continue
-            source = cell_source(cell)
-            replaced = False
-            if key in locked_hashes and (source_hash(source) != locked_hashes[key] or is_code != locked_code):
-                # Changed text or a changed cell type: the released cell runs instead (nothing, if it was text).
-                flags.append(f"locked_cell_modified:{key}")
-                source, replaced = cell_source(released[key]) if locked_code else "", True
-            role = cell_role(released.get(key, {})) if key in released else cell_role(cell)
-            if role == "test":
-                # A placeholder for tests (nbgrader's public asserts, Otter's grader.check): its released
-                # code runs in the kernel for the learner's feedback only; then the grader's own tests
-                # run here, outside the kernel, and decide the score.
-                released_source = cell_source(released[key]) if key in released else ""
-                feedback = session.run_cell(released_source) if released_source.strip() else None
-                outputs = _cell_text(feedback.outputs) if feedback else []
-                _explain_not_implemented(outputs, released_source, kernel.definitions)
-                cells.append(
-                    CellReport(
-                        index=index,
-                        key=key,
-                        status="feedback"
-                        if feedback is None or feedback.status in {"ok", "error"}
-                        else feedback.status,
-                        outputs=outputs,
-                        replaced=replaced,
-                    )
-                )
-                run_tests_for(key)
-                continue
-            if not source.strip():
-                continue
-            result = session.run_cell(source)
-            kernel.definitions.update(_definitions(source, index + 1))
-            outputs = _cell_text(result.outputs)
-            _explain_not_implemented(outputs, source, kernel.definitions)
-            error = cell_error(result)
-            if error.strip() == "NotImplementedError:" and outputs and outputs[-1]["type"] == "error":
-                error = outputs[-1]["text"]
-            cells.append(
-                CellReport(
-                    index=index,
-                    key=key,
-                    status=result.status,
-                    outputs=outputs,
-                    duration_s=_learner_time(result.duration_s),
-                    error=error,
-                    replaced=replaced,
-                )
+    def learner_phase(self, notebook: dict) -> None:
+        """Every learner cell, each followed by its public tests, then the remaining public tests."""
+        try:
+            if compat.needs_otter(notebook.get("cells", [])):
+                self.session.run_cell(compat.otter_shim_source(self.tests))
+            for index, cell in enumerate(notebook.get("cells", [])):
+                self.run_cell(index, cell)
+            if not self.stopped:
+                for spec in self.public:
+                    if spec.name in self.pending and spec.kind != "manual":
+                        self.run_pending(spec)
+        except engine.KernelGone as exc:
+            status = getattr(self.session, "status", "ok")
+            detail = f"your code {STOP_REASONS[status]}" if status in STOP_REASONS else str(exc)
+            self.stopped = self.stopped or f"the kernel stopped while a test was running: {detail}"
+
+    def run_cell(self, index: int, cell: dict) -> None:
+        key = cell_key(cell)
+        # A locked code cell turned into Markdown or raw text is a changed locked cell, not a skipped one.
+        is_code = cell.get("cell_type") == "code"
+        locked_code = key in self.locked_hashes and self.released.get(key, {}).get("cell_type", "code") == "code"
+        if not is_code and not locked_code:
+            return
+        if self.stopped:
+            self.cells.append(CellReport(index=index, key=key, status="skipped", outputs=[]))
+            return
+        source = cell_source(cell)
+        replaced = False
+        if key in self.locked_hashes and (source_hash(source) != self.locked_hashes[key] or is_code != locked_code):
+            # Changed text or a changed cell type: the released cell runs instead (nothing, if it was text).
+            self.flags.append(f"locked_cell_modified:{key}")
+            source, replaced = cell_source(self.released[key]) if locked_code else "", True
+        role = cell_role(self.released.get(key, {})) if key in self.released else cell_role(cell)
+        if role == "test":
+            self.run_test_placeholder(index, key, replaced)
+        elif source.strip():
+            self.run_learner_code(index, key, source, replaced)
+
+    def run_test_placeholder(self, index: int, key: str, replaced: bool) -> None:
+        """A placeholder for tests (nbgrader's public asserts, Otter's grader.check): its released code
+        runs in the kernel for the learner's feedback only; then the grader's own tests run here, outside
+        the kernel, and decide the score."""
+        released_source = cell_source(self.released[key]) if key in self.released else ""
+        feedback = self.session.run_cell(released_source) if released_source.strip() else None
+        outputs = _cell_text(feedback.outputs) if feedback else []
+        _explain_not_implemented(outputs, released_source, self.kernel.definitions)
+        status = "feedback" if feedback is None or feedback.status in {"ok", "error"} else feedback.status
+        self.cells.append(CellReport(index=index, key=key, status=status, outputs=outputs, replaced=replaced))
+        self.run_public_tests_after(key)
+
+    def run_learner_code(self, index: int, key: str, source: str, replaced: bool) -> None:
+        result = self.session.run_cell(source)
+        self.kernel.definitions.update(_definitions(source, index + 1))
+        outputs = _cell_text(result.outputs)
+        _explain_not_implemented(outputs, source, self.kernel.definitions)
+        error = f"{result.ename}: {result.evalue}" if result.status == "error" else ""
+        if error.strip() == "NotImplementedError:" and outputs and outputs[-1]["type"] == "error":
+            error = outputs[-1]["text"]
+        self.cells.append(
+            CellReport(
+                index=index,
+                key=key,
+                status=result.status,
+                outputs=outputs,
+                duration_s=_learner_time(result.duration_s),
+                error=error,
+                replaced=replaced,
             )
-            if getattr(result, "truncated", False) and "output_truncated" not in flags:
-                flags.append("output_truncated")
-            if result.status == "timeout" and "timeout" not in flags:
-                flags.append("timeout")
-            session_status = getattr(session, "status", "ok")
-            if result.status == "died" or session_status != "ok":
-                # The kernel is gone (a timeout it did not recover from, out of memory, a crash): what
-                # it defined is lost, so later cells and tests cannot run.
-                reason = STOP_REASONS.get(session_status, "stopped")
-                stopped = f"cell {index + 1} {reason}"
-                continue
-            run_tests_for(key)
-        if not stopped:
-            for spec in public:
-                if spec.name in pending and spec.kind != "manual":
-                    run_pending(spec)
-    except engine.KernelGone as exc:
-        status = getattr(session, "status", "ok")
-        detail = f"your code {STOP_REASONS[status]}" if status in STOP_REASONS else str(exc)
-        stopped = stopped or f"the kernel stopped while a test was running: {detail}"
-
-    # Everything the learner sees is fixed now: cells, public tests, flags and the time they took.
-    learner_flags = list(flags)
-    for flag in getattr(session, "flags", []) or []:
-        if flag not in learner_flags:
-            learner_flags.append(flag)
-    learner_time = _learner_time(time.monotonic() - started)
-    staff_log: list[str] = []
-    hidden_started = time.monotonic()
-    try:
-        if not stopped:
-            for spec in hidden:
-                run_pending(spec)
-    except engine.KernelGone as exc:
-        # Only staff learn why: what the learner's code did with a hidden input is not theirs to see.
-        status = getattr(session, "status", "")
-        staff_log.append(f"The kernel stopped during the hidden tests: {exc} (session {status}).")
-    hidden_flags = [f for f in getattr(session, "flags", []) or [] if f not in learner_flags]
-    if hidden_flags:
-        staff_log.append("Flags raised during the hidden tests: " + ", ".join(hidden_flags) + ".")
-    hidden_s = time.monotonic() - hidden_started
-    staff_log.append(f"Learner phase {hidden_started - started:.3f} s, hidden tests {hidden_s:.3f} s.")
-
-    for name, spec in list(pending.items()):
-        reports[name] = TestReport(
-            name=name,
-            kind=spec.kind,
-            visibility=spec.visibility,
-            points=0.0,
-            max_points=float(spec.points),
-            passed=False,
-            status="manual" if spec.kind == "manual" else "not_run",
-            message="Graded by staff."
-            if spec.kind == "manual"
-            else f"Not run: your notebook stopped ({stopped or 'during the hidden tests'}).",
-            hints=spec.hint_ladder,
-            hidden_message=spec.failure_message,
         )
-    _apply_groups(tests, reports)
-    ordered = [reports[t.name] for t in tests]
-    auto = [r for r in ordered if r.kind != "manual"]
-    return GradeReport(
-        status="graded",
-        score=round(sum(r.points for r in auto), 6),
-        max_score=round(sum(r.max_points for r in auto), 6),
-        tests=ordered,
-        cells=cells,
-        flags=learner_flags,
-        execution_time=learner_time,
-        log="\n".join(staff_log),
-    )
+        if getattr(result, "truncated", False) and "output_truncated" not in self.flags:
+            self.flags.append("output_truncated")
+        if result.status == "timeout" and "timeout" not in self.flags:
+            self.flags.append("timeout")
+        session_status = getattr(self.session, "status", "ok")
+        if result.status == "died" or session_status != "ok":
+            # The kernel is gone (a timeout it did not recover from, out of memory, a crash): what it
+            # defined is lost, so later cells and tests cannot run.
+            self.stopped = f"cell {index + 1} {STOP_REASONS.get(session_status, 'stopped')}"
+            return
+        self.run_public_tests_after(key)
+
+    def freeze_learner_view(self) -> _LearnerView:
+        """Everything the learner sees is fixed now: cells, public tests, flags and the time they took."""
+        flags = list(self.flags)
+        for flag in getattr(self.session, "flags", []) or []:
+            if flag not in flags:
+                flags.append(flag)
+        now = time.monotonic()
+        return _LearnerView(flags=flags, seconds=_learner_time(now - self.started), hidden_started=now)
+
+    # ---- the hidden phase ----
+
+    def hidden_phase(self, seen: _LearnerView) -> None:
+        try:
+            if not self.stopped:
+                for spec in self.hidden:
+                    self.run_pending(spec)
+        except engine.KernelGone as exc:
+            # Only staff learn why: what the learner's code did with a hidden input is not theirs to see.
+            status = getattr(self.session, "status", "")
+            self.staff_log.append(f"The kernel stopped during the hidden tests: {exc} (session {status}).")
+        hidden_flags = [f for f in getattr(self.session, "flags", []) or [] if f not in seen.flags]
+        if hidden_flags:
+            self.staff_log.append("Flags raised during the hidden tests: " + ", ".join(hidden_flags) + ".")
+        hidden_s = time.monotonic() - seen.hidden_started
+        self.staff_log.append(
+            f"Learner phase {seen.hidden_started - self.started:.3f} s, hidden tests {hidden_s:.3f} s."
+        )
+
+    # ---- the report ----
+
+    def report(self, seen: _LearnerView) -> GradeReport:
+        for name, spec in list(self.pending.items()):
+            manual = spec.kind == "manual"
+            self.reports[name] = TestReport(
+                name=name,
+                kind=spec.kind,
+                visibility=spec.visibility,
+                points=0.0,
+                max_points=float(spec.points),
+                passed=False,
+                status="manual" if manual else "not_run",
+                message="Graded by staff."
+                if manual
+                else f"Not run: your notebook stopped ({self.stopped or 'during the hidden tests'}).",
+                hints=spec.hint_ladder,
+                hidden_message=spec.failure_message,
+            )
+        _apply_groups(self.tests, self.reports)
+        ordered = [self.reports[t.name] for t in self.tests]
+        auto = [r for r in ordered if r.kind != "manual"]
+        return GradeReport(
+            status="graded",
+            score=round(sum(r.points for r in auto), 6),
+            max_score=round(sum(r.max_points for r in auto), 6),
+            tests=ordered,
+            cells=self.cells,
+            flags=seen.flags,
+            execution_time=seen.seconds,
+            log="\n".join(self.staff_log),
+        )
 
 
 def _learner_time(seconds: float) -> float:
