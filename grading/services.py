@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from access import api as access
 from courses import api as courses
+from ops import api as ops
 
 from . import rules, runner, sandbox, selectors
 from .models import Assignment, GraderVersion, GradingRun, HintReveal, RegradeJob, Submission
@@ -147,7 +148,7 @@ def submissions_requeue_stale(*, now: datetime.datetime | None = None, queued_af
     longer holds the lease. A submission whose attempts died GRADING_MAX_ABANDONED times ends in
     "error" instead (a notebook that takes the worker down with it must not do so forever)."""
     now = now or timezone.now()
-    requeued, given_up = [], 0
+    requeued, given_up, expired_leases = [], 0, 0
     stale_queued = Submission.objects.filter(
         status=Submission.Status.QUEUED, updated_at__lt=now - datetime.timedelta(seconds=queued_after_s)
     )
@@ -164,6 +165,7 @@ def submissions_requeue_stale(*, now: datetime.datetime | None = None, queued_af
                 limit = submission.assignment.time_limit_seconds + runner.STALE_MARGIN_SECONDS
                 if submission.updated_at > now - datetime.timedelta(seconds=limit):
                     continue
+            expired_leases += 1
             _abandon_runs(
                 submission,
                 now=now,
@@ -192,6 +194,7 @@ def submissions_requeue_stale(*, now: datetime.datetime | None = None, queued_af
             requeued.append(submission.pk)
         for pk in requeued:
             transaction.on_commit(lambda pk=pk: _enqueue(pk), robust=True)
+    ops.lease_expired(queue="grading", count=expired_leases)  # mooc_lease_expiries_total
     if given_up:
         log.error("gave up on %d submission(s) whose grading stopped too often", given_up)
     return len(requeued)

@@ -103,12 +103,15 @@ def test_a_claim_after_an_expired_lease_closes_the_dead_attempts_run(submission)
     assert services._run_finish(fresh, REPORT, "img").status == "graded"
 
 
-def test_the_sweeper_requeues_expired_leases_only(submission, sent, committed):
+def test_the_sweeper_requeues_expired_leases_only(submission, sent, committed, monkeypatch):
+    expiries = []
+    monkeypatch.setattr("ops.api.lease_expired", lambda **kwargs: expiries.append(kwargs))
     run = services._run_start(submission_id=submission.pk, version=None, regrade=None)
     assert services.submissions_requeue_stale() == 0  # the lease is live
     expire_lease(submission)
     with committed():
         assert services.submissions_requeue_stale() == 1
+    assert expiries == [{"queue": "grading", "count": 0}, {"queue": "grading", "count": 1}]  # the operator's counter
     submission.refresh_from_db()
     run.refresh_from_db()
     assert submission.status == "queued" and submission.lease_attempt is None and submission.lease_worker == ""
