@@ -9,12 +9,12 @@ PYTEST_ARGS ?= -n 2
 # `make run PORT=8001` serves a second checkout beside the first.
 PORT ?= 8000
 
-.PHONY: system-libs run test check setup venv venv-dev lint format engine node-deps sandbox-image sandbox-for-run browser bench clean api-schema \
+.PHONY: system-libs run test check setup venv venv-dev lint format engine node-deps assets assets-for-run sandbox-image sandbox-for-run browser bench clean api-schema \
 	deploy-image deploy-smoke
 
 # Links in e-mails and the Stripe webhook follow the port.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
-run: setup sandbox-for-run
+run: setup sandbox-for-run assets-for-run
 	@echo
 	@echo "Demo log-ins (also printed above):"
 	@echo "  admin    admin@example.com / admin-demo-pass   (http://127.0.0.1:$(PORT)/admin/)"
@@ -57,21 +57,32 @@ browser: node-deps
 node-deps:
 	@platform/scripts/ensure-node-deps.sh
 
+# The notebook editor's script: CodeMirror 6 bundled by esbuild (both pinned in package-lock.json) into
+# static/js/editor.bundle.js, a build output (not committed). `make run` builds it when npm can be had
+# and otherwise says so and serves the editor as plain text areas.
+assets: node-deps
+	@platform/scripts/build-assets.sh
+
+assets-for-run:
+	@platform/scripts/build-assets.sh --optional
+
 lint: venv-dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
 
-# The fast lane while working: lint, then the tests that need neither Docker nor a browser.
-# `make test` stays the whole suite and is what CI runs.
+# The fast lane while working: lint, then the tests that need neither Docker, a browser, nor a server or
+# subprocess of their own (marker `slow`), on test databases kept between runs (--reuse-db: only new
+# migrations run). `make test` stays the whole suite, on fresh databases, and is what CI runs.
 check: venv-dev lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS) -q -m "not e2e and not docker"
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS) -q --reuse-db \
+		-m "not e2e and not docker and not slow"
 
 format: venv-dev
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-test: venv-dev setup engine sandbox-image browser lint
+test: venv-dev setup engine sandbox-image browser assets lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) .venv/bin/pytest $(PYTEST_ARGS)
 
 bench: venv-dev
@@ -80,7 +91,7 @@ bench: venv-dev
 # The one-machine production stack (docker-compose.yml; platform/deploy/README.md). Not part of
 # `make test`: the first image build takes minutes. deploy-smoke builds if needed, starts the stack as
 # project moocdeploy on 127.0.0.1:8080, checks it through nginx, and removes it again.
-deploy-image: engine
+deploy-image: engine assets
 	@platform/deploy/build-app-image.sh
 
 deploy-smoke: engine

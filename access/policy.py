@@ -246,6 +246,25 @@ def can_review_peer(user, item, *, today: datetime.date | None = None) -> Decisi
     return can_submit(user, item, today=today)
 
 
+def can_manage_peer_review(user, *, course_id: int | None = None) -> Decision:
+    """The staff side of peer review: the staff queue, overrides, discarding reviews, resolving
+    disputes, the dashboard and its CSV export."""
+    return ALLOW if is_staff(user) else deny(Reason.STAFF_ONLY, "Only staff grade from the queue and override grades.")
+
+
+def can_review_without_submitting(user) -> Decision:
+    """Peer reviewers (the role) and staff review without having submitted the work themselves and
+    without the training step; learners first submit and train."""
+    if is_staff(user) or (getattr(user, "is_authenticated", False) and accounts_api.roles_of(user).peer_reviewer):
+        return ALLOW
+    return deny(Reason.ROLE_REQUIRED, "Submit your own work first: then you can review your peers.")
+
+
+def can_see_peer_identities(user) -> Decision:
+    """Who wrote a submission and who reviewed it: staff only. Peer review is anonymous both ways."""
+    return ALLOW if is_staff(user) else deny(Reason.STAFF_ONLY, "Peer review is anonymous to everyone but staff.")
+
+
 def can_view_submission(user, *, owner_id: int) -> Decision:
     """A learner's own submissions and feedback, forever; staff see everyone's."""
     if not getattr(user, "is_authenticated", False):

@@ -6,8 +6,10 @@ Path: submission service (commit) → Celery on Redis → a worker's sandbox con
 PostgreSQL. Prints p50/p95 latency from commit to saved grade (system idle between submissions),
 throughput for a burst with 1 and with 2 worker processes, and the reference points: a bare
 `docker run --rm --network none IMAGE python3 -c pass` and the same notebook executed with nbclient
-in a fresh container. Uses its own database (mooc_bench) and Redis database 11; removes nothing
-it did not create. Needs PostgreSQL, Redis and a Docker engine on this machine.
+in a fresh container. Uses its own database (mooc_bench) on the PostgreSQL server of DATABASE_URL and
+database 11 of the Redis server of REDIS_URL (BENCH_DATABASE_URL / BENCH_REDIS_URL name them outright);
+labels its sandbox containers with a run id and counts only those as left behind; removes nothing it
+did not create. Needs PostgreSQL, Redis and a Docker engine on this machine.
 """
 
 from __future__ import annotations
@@ -20,20 +22,37 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "mooc_bench"
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-    "DJANGO_DEBUG": "false",
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/11",
-    "REDIS_URL": "redis://127.0.0.1:6379/11",
-    "SANDBOX_WARM_POOL_SIZE": "1",
-    "LOG_LEVEL": "WARNING",
-}
-os.environ.update(ENV)
+REDIS_DB = 11
+RUN_ID = uuid.uuid4().hex[:12]
+
+
+def bench_env(database: str = DB) -> dict:
+    """The benchmark's settings: its own database and Redis database on the servers the environment names
+    (DATABASE_URL, REDIS_URL), or exactly BENCH_DATABASE_URL / BENCH_REDIS_URL when set."""
+    server = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/mooc")
+    if not server.scheme.startswith("postgres"):
+        raise SystemExit(f"DATABASE_URL must name a PostgreSQL server, not {server.scheme}")
+    database_url = os.environ.get("BENCH_DATABASE_URL") or urlunsplit(server._replace(path=f"/{database}"))
+    redis = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    redis_url = os.environ.get("BENCH_REDIS_URL") or urlunsplit(redis._replace(path=f"/{REDIS_DB}"))
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_url,
+        "REDIS_URL": redis_url,
+        "SANDBOX_WARM_POOL_SIZE": "1",
+        "SANDBOX_LABELS": f"mooc.bench={RUN_ID}",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 sys.path.insert(0, str(ROOT))
 
 # A small 5-cell numpy notebook, the kind a learner submits.
@@ -79,8 +98,20 @@ def sh(*args, **kwargs):
 
 
 def reset_database():
-    for sql in (f"DROP DATABASE IF EXISTS {DB}", f"CREATE DATABASE {DB}"):
-        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql)
+    """Drop and create the benchmark's own database (never the one DATABASE_URL names), then migrate."""
+    import psycopg2
+    from psycopg2 import sql
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    if name == urlsplit(os.environ.get("ORIGINAL_DATABASE_URL", "")).path.lstrip("/"):
+        raise SystemExit(f"refusing to drop {name}: it is the database DATABASE_URL names")
+    admin = psycopg2.connect(urlunsplit(url._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
     sh(sys.executable, "manage.py", "migrate", "-v0", cwd=ROOT, env={**os.environ})
 
 
@@ -207,7 +238,8 @@ def burst(assignment, learner, data, n):
 
 
 def stray_containers():
-    out = sh("docker", "ps", "-aq", "--filter", "label=mooc.sandbox").stdout.split()
+    """This run's sandbox containers still on the engine (other runs and test suites are not counted)."""
+    out = sh("docker", "ps", "-aq", "--filter", f"label=mooc.bench={RUN_ID}").stdout.split()
     return len(out)
 
 
@@ -217,6 +249,8 @@ def main():
     parser.add_argument("--burst", type=int, default=100, help="submissions in each burst")
     args = parser.parse_args()
 
+    os.environ["ORIGINAL_DATABASE_URL"] = os.environ.get("DATABASE_URL", "")
+    os.environ.update(bench_env())
     reset_database()
     assignment, learner = setup_assignment()
     from config.celery import app
@@ -225,7 +259,6 @@ def main():
     app.control.purge()
     image = runner.image_tag()
     data = json.dumps(notebook(CELLS)).encode()
-    before = stray_containers()
 
     bare = baseline_docker_run(image)
     nbclient = baseline_nbclient(image)
@@ -250,7 +283,7 @@ def main():
     finally:
         stop_workers(worker, log)
     time.sleep(1)
-    left = stray_containers() - before
+    left = stray_containers()
 
     p50, p95 = pct(lat, 50), pct(lat, 95)
     print(f"grading benchmark · image {image} · 5-cell numpy notebook, 4 tests")

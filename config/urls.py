@@ -32,6 +32,7 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("grading/", include("grading.urls")),
     path("forums/", include("forums.urls")),
+    path("peer-review/", include("peer_review.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("courseware.urls")),
 ]

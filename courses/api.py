@@ -23,7 +23,7 @@ from .models import Course, CourseCompletion, Enrollment, Item, ItemKind, Specia
 from .packs.bounded_yaml import LineDict, LineList, YamlError
 from .packs.bounded_yaml import loads as yaml_loads
 from .packs.bounded_yaml import plain as yaml_plain
-from .packs.format import SLUG_RE
+from .packs.format import SLUG_RE, PackError
 from .registry import (
     PackHandler,
     item_panels,
@@ -289,6 +289,7 @@ __all__ = [
     "ItemRow",
     "LineDict",
     "LineList",
+    "PackError",
     "PackHandler",
     "ProgressError",
     "SpecializationFacts",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,15 +47,19 @@ def media_render_missing(*, progress: Callable[[int, int, str], None] | None = N
     rendered = 0
     for index, (obj, title, subtitle, folder) in enumerate(todo, start=1):
         digest = media.video_source_hash(title=title, subtitle=subtitle, cues=obj.captions)
-        exists = bool(obj.video) and (Path(settings.MEDIA_ROOT) / obj.video.name).exists()
+        exists = bool(obj.video) and default_storage.exists(obj.video.name)
         if not force and exists and obj.video_source_hash == digest:
             continue
         if progress:
             progress(index, len(todo), title)
         relative = f"{folder}/{digest[:16]}.mp4"
-        media.render_video(
-            title=title, subtitle=subtitle, cues=obj.captions, out_path=Path(settings.MEDIA_ROOT) / relative
-        )
+        # Rendered in a temporary folder, then handed to the media storage (the filesystem or an object store).
+        with tempfile.TemporaryDirectory(prefix="mooc-render-") as tmp:
+            out = Path(tmp) / "video.mp4"
+            media.render_video(title=title, subtitle=subtitle, cues=obj.captions, out_path=out)
+            default_storage.delete(relative)  # same name, same content: replace rather than rename
+            with out.open("rb") as handle:
+                relative = default_storage.save(relative, File(handle))
         type(obj).objects.filter(pk=obj.pk).update(video=relative, video_source_hash=digest)
         rendered += 1
     return rendered

@@ -1,4 +1,5 @@
-"""Serving protected files: HTTP range requests (so video seeking works) or nginx X-Accel-Redirect."""
+"""Serving protected files: HTTP range requests (so video seeking works), nginx X-Accel-Redirect, or a
+short-lived signed URL of the object store. Callers have asked the access policy first."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -61,4 +63,42 @@ def protected_file_response(request, path: Path, *, media_relative: str) -> Http
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def media_is_local() -> bool:
+    """Whether media live on this machine's filesystem (MEDIA_STORAGE=local) rather than in an object store."""
+    try:
+        default_storage.path("")
+    except NotImplementedError:
+        return False
+    return True
+
+
+def protected_media_response(
+    request, name: str, *, missing: str = "File missing.", download_as: str | None = None
+) -> HttpResponse:
+    """Serve the media file `name` to a visitor the access policy has let in.
+
+    Local media: Django streams it, or nginx does (X-Accel-Redirect). An object store: a redirect to a URL
+    signed for MEDIA_SIGNED_URL_SECONDS, so the file never passes through the application and a copied link
+    stops working soon after; the redirect itself is never cached (it carries the signature)."""
+    disposition = f'attachment; filename="{download_as}"' if download_as else None
+    if not name:
+        raise Http404(missing)
+    if media_is_local():
+        path = Path(default_storage.path(name))
+        if not path.is_file():
+            raise Http404(missing)
+        response = protected_file_response(request, path, media_relative=name)
+        if disposition:
+            response["Content-Disposition"] = disposition
+        return response
+    if not default_storage.exists(name):
+        raise Http404(missing)
+    parameters = {"ResponseContentDisposition": disposition} if disposition else None
+    url = default_storage.url(name, parameters=parameters, expire=settings.MEDIA_SIGNED_URL_SECONDS)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,7 +55,9 @@ def archive_build(*, archive_id: int, now: datetime.datetime | None = None) -> C
         archive.save(update_fields=["status"])
     now = now or timezone.now()
     relative = f"archives/{archive.user_id}/{archive.course.slug}-{archive.pk}.zip"
-    path = Path(settings.MEDIA_ROOT) / relative
+    # Built in a temporary file, then handed to the media storage (the filesystem or an object store).
+    workdir = tempfile.TemporaryDirectory(prefix="mooc-archive-")
+    path = Path(workdir.name) / "archive.zip"
 
     def progress(done: int, total: int) -> None:
         CourseArchive.objects.filter(pk=archive.pk).update(done=done, total=total)
@@ -63,16 +68,21 @@ def archive_build(*, archive_id: int, now: datetime.datetime | None = None) -> C
         )
         CourseArchive.objects.filter(pk=archive.pk).update(total=builder.steps)
         builder.build(path, now=now)
+        size = path.stat().st_size
+        default_storage.delete(relative)  # a rebuilt archive replaces the file, never gets a new name
+        with path.open("rb") as handle:
+            relative = default_storage.save(relative, File(handle))
     except Exception as exc:
         log.exception("course archive %s failed", archive.pk)
-        path.unlink(missing_ok=True)
         CourseArchive.objects.filter(pk=archive.pk).update(
             status=CourseArchive.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
         )
         archive.refresh_from_db()
         return archive
+    finally:
+        workdir.cleanup()
     CourseArchive.objects.filter(pk=archive.pk).update(
-        status=CourseArchive.Status.READY, file=relative, size_bytes=path.stat().st_size, finished_at=timezone.now()
+        status=CourseArchive.Status.READY, file=relative, size_bytes=size, finished_at=timezone.now()
     )
     _remove_older(archive)
     archive.refresh_from_db()
@@ -84,5 +94,5 @@ def _remove_older(archive: CourseArchive) -> None:
     older = CourseArchive.objects.filter(user_id=archive.user_id, course_id=archive.course_id, pk__lt=archive.pk)
     for old in older:
         if old.file:
-            (Path(settings.MEDIA_ROOT) / old.file).unlink(missing_ok=True)
+            default_storage.delete(old.file)
     older.delete()

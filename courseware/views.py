@@ -3,9 +3,7 @@
 Every page asks the access policy (access.api) and hands its answer to the courses selectors."""
 
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
@@ -17,7 +15,7 @@ from billing import api as billing
 from courses import api as courses
 
 from . import selectors, services
-from .http import protected_file_response
+from .http import protected_media_response
 
 
 def _can_view(user):
@@ -106,11 +104,10 @@ def archive_download(request, archive_id):
     decision = access.can_download_course_archive(request.user, course_id=archive.course_id)
     if not decision:
         return HttpResponseForbidden(decision.message)
-    if archive.status != archive.Status.READY or not (Path(settings.MEDIA_ROOT) / archive.file).is_file():
-        raise Http404("This download is not ready. Ask for it again from the course page.")
-    response = protected_file_response(request, Path(settings.MEDIA_ROOT) / archive.file, media_relative=archive.file)
-    response["Content-Disposition"] = f'attachment; filename="{archive.course.slug}.zip"'
-    return response
+    missing = "This download is not ready. Ask for it again from the course page."
+    if archive.status != archive.Status.READY:
+        raise Http404(missing)
+    return protected_media_response(request, archive.file, missing=missing, download_as=f"{archive.course.slug}.zip")
 
 
 @login_required
@@ -205,10 +202,7 @@ def lecture_captions(request, item_id):
 def _serve_video(request, video):
     if not video:
         raise Http404("This video has not been rendered yet. Run `make run` or `python manage.py render_media`.")
-    path = Path(settings.MEDIA_ROOT) / video.name
-    if not path.is_file():
-        raise Http404("Video file missing.")
-    return protected_file_response(request, path, media_relative=video.name)
+    return protected_media_response(request, video.name, missing="Video file missing.")
 
 
 def interviews(request):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 
 from django.conf import settings
 from django.db.models import Q
@@ -24,8 +25,9 @@ from .models import Flag, Forum, Post, PostKind, Profile, Sanction, SanctionKind
 class ForumError(Exception):
     """Something a user tried that the forum refuses; str() is the sentence written for them."""
 
-    def __init__(self, message: str, *, code: str = "invalid"):
+    def __init__(self, message: str, *, code: str = "invalid", retry_after: int | None = None):
         self.code = code
+        self.retry_after = retry_after  # rate_limited: seconds until the next action is allowed
         super().__init__(message)
 
 
@@ -36,20 +38,21 @@ class Verdict:
     allowed: bool
     message: str = ""
     code: str = "allowed"
+    retry_after: int | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
 
     def require(self) -> None:
         if not self.allowed:
-            raise ForumError(self.message, code=self.code)
+            raise ForumError(self.message, code=self.code, retry_after=self.retry_after)
 
 
 OK = Verdict(True)
 
 
-def refuse(code: str, message: str) -> Verdict:
-    return Verdict(False, message, code)
+def refuse(code: str, message: str, *, retry_after: int | None = None) -> Verdict:
+    return Verdict(False, message, code, retry_after)
 
 
 def _from_decision(decision) -> Verdict:
@@ -153,19 +156,24 @@ def check_rate_limit(user, kind: str, *, forum: Forum, now: datetime.datetime | 
     count, seconds = limits
     since = _now(now) - datetime.timedelta(seconds=seconds)
     if kind == "thread":
-        used = Post.objects.filter(author_id=user.pk, kind=PostKind.OPENING, created_at__gt=since).count()
+        rows = Post.objects.filter(author_id=user.pk, kind=PostKind.OPENING, created_at__gt=since)
     elif kind == "flag":
-        used = Flag.objects.filter(flagger_id=user.pk, created_at__gt=since).count()
+        rows = Flag.objects.filter(flagger_id=user.pk, created_at__gt=since)
     else:
-        used = Post.objects.filter(author_id=user.pk, created_at__gt=since).count()
+        rows = Post.objects.filter(author_id=user.pk, created_at__gt=since)
+    used = rows.count()
     if used >= count:
         window = (
             f"{seconds // 3600} hour{'s' if seconds >= 7200 else ''}" if seconds >= 3600 else f"{seconds // 60} minutes"
         )
+        # The next action is allowed when the oldest one in the window leaves it.
+        oldest = rows.order_by("created_at").values_list("created_at", flat=True).first()
+        wait = math.ceil((oldest - since).total_seconds()) if oldest else seconds
         return refuse(
             "rate_limited",
             f"You have reached the limit of {count} {RATE_LIMIT_WORDS.get(kind, kind)} in {window}. "
             "Please wait a little before posting again.",
+            retry_after=max(1, wait),
         )
     return OK
 

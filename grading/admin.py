@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from . import sandbox, services
+from . import services
 from .models import Assignment, GraderVersion, GradingRun, RegradeJob, Submission
 
 
@@ -21,6 +21,29 @@ class GraderVersionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+def _queue_publish(model_admin, request, versions: list[GraderVersion]):
+    """Queue the self-check and publish of each version (a worker runs the sandbox, never this request);
+    one version opens its live progress page, several are listed with links to theirs."""
+    queued = []
+    for version in versions:
+        if version.status == GraderVersion.Status.PUBLISHED:
+            model_admin.message_user(request, f"{version} is already published.", messages.INFO)
+            continue
+        queued.append(services.grader_version_publish_queue(version=version))
+    if len(queued) == 1:
+        return redirect("grading:publish", pk=queued[0].pk)
+    for version in queued:
+        model_admin.message_user(
+            request,
+            format_html(
+                '{}: self-check queued — <a href="{}">follow it</a>.',
+                version,
+                reverse("grading:publish", args=[version.pk]),
+            ),
+        )
+    return None
 
 
 @admin.register(Assignment)
@@ -47,28 +70,24 @@ class AssignmentAdmin(admin.ModelAdmin):
         if not rows:
             return "No graded submissions yet."
         return format_html(
-            "<table><tr><th>Learner</th><th>Best</th><th>Attempts</th><th>Last submission</th></tr>{}</table>",
+            "<table><tr><th>Learner</th><th>Best</th><th>Attempts</th><th>Hints opened</th><th>Last submission</th>"
+            "</tr>{}</table>",
             format_html_join(
-                "", "<tr><td>{}</td><td>{}%</td><td>{}</td><td>{}</td></tr>",
-                ((r["learner__email"], round(r["best"], 1), r["attempts"], r["last"]) for r in rows),
+                "", "<tr><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((r["learner__email"], round(r["best"], 1), r["attempts"], r["hints"], r["last"]) for r in rows),
             ),
         )  # fmt: skip
 
     @admin.action(description="Self-check and publish the latest draft grader version")
     def publish_latest(self, request, queryset):
+        versions = []
         for assignment in queryset:
             version = assignment.versions.order_by("-number").first()
             if version is None or version.status == GraderVersion.Status.PUBLISHED:
                 self.message_user(request, f"{assignment}: nothing to publish.", messages.INFO)
                 continue
-            try:
-                services.grader_version_publish(version=version)
-            except services.PublishError as exc:
-                self.message_user(request, f"{assignment} v{version.number}: {exc}", messages.ERROR)
-            except sandbox.InfrastructureError as exc:
-                self.message_user(request, f"The sandbox is not available: {exc}", messages.ERROR)
-            else:
-                self.message_user(request, f"{assignment} v{version.number} passed its self-check and is published.")
+            versions.append(version)
+        return _queue_publish(self, request, versions)
 
     @admin.action(description="Regrade all submissions on the current grader version")
     def regrade_all(self, request, queryset):
@@ -101,26 +120,25 @@ class GraderVersionAdmin(admin.ModelAdmin):
         if not report:
             return "Not run yet."
         problems = format_html_join("", "<li>{}</li>", ((p,) for p in report.get("problems", [])))
+        warnings = format_html_join("", "<li>Warning: {}</li>", ((w,) for w in report.get("warnings", [])))
         verdict = "passed" if report.get("ok") else "FAILED"
         return format_html(
-            "<p><strong>{}</strong> · image {} · {}</p><ul>{}</ul>"
+            "<p><strong>{}</strong> · image {} · {}</p><ul>{}{}</ul>"
             "<details><summary>Full report</summary><pre>{}</pre></details>",
-            verdict, report.get("image", ""), report.get("checked_at", ""), problems, json.dumps(report, indent=1),
+            verdict, report.get("image", ""), report.get("checked_at", ""), problems, warnings,
+            json.dumps(report, indent=1),
         )  # fmt: skip
 
     @admin.action(description="Self-check and publish")
     def publish(self, request, queryset):
-        for version in queryset:
-            try:
-                services.grader_version_publish(version=version)
-                self.message_user(request, f"{version} published.")
-            except (services.PublishError, sandbox.InfrastructureError) as exc:
-                self.message_user(request, f"{version}: {exc}", messages.ERROR)
+        return _queue_publish(self, request, list(queryset.select_related("assignment__item")))
 
 
 class GradingRunInline(admin.TabularInline):
     model = GradingRun
-    fields = ["started_at", "grader_version", "status", "score", "max_score", "execution_seconds", "image_tag"]
+    fields = [
+        "started_at", "grader_version", "status", "score", "max_score", "execution_seconds", "worker", "image_tag",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -140,7 +158,11 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     search_fields = ["learner__email"]
     raw_id_fields = ["learner", "latest_run"]
-    readonly_fields = ["notebook_sha256", "notebook_path", "size_bytes", "submitted_at"]
+    # The lease (grading ADR 0003) is the workers' business: staff read it, nobody edits it here.
+    readonly_fields = [
+        "notebook_sha256", "notebook_path", "size_bytes", "submitted_at",
+        "lease_attempt", "lease_worker", "lease_expires_at", "claims", "engine_failed_at",
+    ]  # fmt: skip
     inlines = [GradingRunInline]
     actions = ["regrade_selected"]
 

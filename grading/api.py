@@ -83,7 +83,7 @@ def submissions_page(
 @dataclasses.dataclass(frozen=True)
 class SubmissionFeedback:
     """What the learner's submission page shows once grading finished: the same filtering (hidden tests by
-    name and hint only, no staff messages, no failure log)."""
+    name, result and author-written failure message only, no staff messages, no failure log)."""
 
     submission_id: int
     status: str

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+
+
+def default_upload_limit() -> int:
+    return settings.GRADING_UPLOAD_MAX_BYTES
 
 
 class Assignment(models.Model):
@@ -16,7 +22,9 @@ class Assignment(models.Model):
     time_limit_seconds = models.PositiveIntegerField(default=120, help_text="Wall clock for the whole notebook.")
     cell_timeout_seconds = models.PositiveIntegerField(default=30)
     memory_mb = models.PositiveIntegerField(default=512)
-    max_upload_bytes = models.PositiveIntegerField(default=2 * 1024 * 1024)
+    max_upload_bytes = models.PositiveIntegerField(
+        default=default_upload_limit, help_text="Largest notebook accepted. Default: GRADING_UPLOAD_MAX_BYTES."
+    )
     max_attempts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     cooldown_minutes = models.PositiveIntegerField(default=0, help_text="Minimum time between two submissions.")
     pass_percent = models.PositiveIntegerField(default=80, help_text="Score needed to pass the item.")
@@ -105,11 +113,33 @@ class Submission(models.Model):
     latest_run = models.ForeignKey("GradingRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
+    # The lease (ADR 0003): the one grading attempt allowed to save this submission's grade. A worker
+    # claims it in a transaction, renews it while grading, and its result is accepted only while the
+    # lease is still its own; beat re-queues a lease that expired (its worker died).
+    lease_attempt = models.UUIDField(null=True, blank=True, help_text="Attempt holding the lease.")
+    lease_worker = models.CharField(max_length=200, blank=True, help_text="Worker of that attempt (host:pid).")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0, help_text="How many attempts claimed it (1 unless a worker died).")
+    engine_failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Gave up because no engine answered; re-queued when one answers again."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [models.UniqueConstraint(fields=["assignment", "learner", "attempt"], name="unique_attempt")]
-        indexes = [models.Index(fields=["assignment", "learner"])]
+        indexes = [
+            models.Index(fields=["assignment", "learner"]),
+            models.Index(
+                fields=["lease_expires_at"],
+                name="grading_submission_leased",
+                condition=models.Q(status="running"),
+            ),
+            models.Index(
+                fields=["engine_failed_at"],
+                name="grading_submission_engine",
+                condition=models.Q(engine_failed_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.assignment} · attempt {self.attempt}"
@@ -135,6 +165,7 @@ class GradingRun(models.Model):
         RUNNING = "running", "Running"
         GRADED = "graded", "Graded"
         ERROR = "error", "Grading error"
+        ABANDONED = "abandoned", "Abandoned (its worker stopped or lost the lease)"
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
     grader_version = models.ForeignKey(GraderVersion, on_delete=models.PROTECT, related_name="runs")
@@ -149,11 +180,21 @@ class GradingRun(models.Model):
     error_message = models.TextField(blank=True, help_text="What the learner is told when grading failed.")
     image_tag = models.CharField(max_length=100, blank=True)
     execution_seconds = models.FloatField(null=True, blank=True)
+    attempt_id = models.UUIDField(default=uuid.uuid4, editable=False, help_text="The attempt that made this run.")
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that ran it.")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            # The database's word on exactly-once: one graded first-grading run per submission.
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(status="graded", regrade__isnull=True),
+                name="one_graded_run_per_submission",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} of submission {self.submission_id}"
@@ -187,3 +228,21 @@ class RegradeJob(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 100
+
+
+class HintReveal(models.Model):
+    """How many hints of one test a learner has opened (they open them one at a time, after a failure)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="hint_reveals")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hint_reveals")
+    test_name = models.CharField(max_length=200)
+    count = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "learner", "test_name"], name="unique_hint_reveal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.assignment} · {self.test_name}: {self.count}"

@@ -22,10 +22,22 @@ class NotebookRejected(Exception):
 
 
 def human_size(n: int) -> str:
+    """The one way sizes are stated to learners (decimal units: 10_000_000 bytes is "10 MB")."""
     for unit, size in (("MB", 1_000_000), ("kB", 1_000)):
         if n >= size:
-            return f"{n / size:.1f} {unit}"
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
     return f"{n} bytes"
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """The one refusal of an oversized upload (the upload view, the REST API and the parser all use it)."""
+    shown, most = human_size(size), human_size(limit)
+    if shown == most:  # 2,001 bytes against 2,000: "2 kB; at most 2 kB" would read as a bug
+        shown, most = f"{size:,} bytes", f"{limit:,} bytes"
+    return (
+        f"The file is {shown}; notebooks may be at most {most}. "
+        "Clear the outputs (Kernel → Restart & Clear Output) and save again."
+    )
 
 
 def _bracket_depth(text: str) -> int:
@@ -54,10 +66,7 @@ def notebook_parse(data: bytes, *, limit_bytes: int) -> dict:
 
     Raises NotebookRejected with a message that says what is wrong and what to do."""
     if len(data) > limit_bytes:
-        raise NotebookRejected(
-            f"The file is {human_size(len(data))}; notebooks may be at most {human_size(limit_bytes)}. "
-            "Clear the outputs (Kernel → Restart & Clear Output) and save again."
-        )
+        raise NotebookRejected(too_large_message(len(data), limit_bytes))
     if not data.strip():
         raise NotebookRejected("The file is empty.")
     try:

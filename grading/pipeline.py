@@ -6,7 +6,9 @@ the self-check and the benchmark all call it, so they grade exactly alike.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 import time
 from typing import Any
 
@@ -23,7 +25,10 @@ STOP_REASONS = {
     "protocol_violation": "broke the kernel's connection to the grader (did it replace json or a module "
     "the kernel itself uses?)",
 }
-AFTER_HIDDEN_NOTE = "This test failed. Details are not shown because hidden tests ran before it."
+# What the learner sees of a hidden test: pass/fail and the author's words, nothing its run produced.
+HIDDEN_FAILED = "This hidden test failed."
+# Run times shown to learners are rounded to this many seconds.
+LEARNER_TIME_STEP_S = 0.1
 
 
 @dataclasses.dataclass
@@ -47,18 +52,19 @@ class TestReport:
     passed: bool
     status: str  # passed | failed | not_run | manual
     message: str = ""
-    hint: str = ""
+    hints: list[str] = dataclasses.field(default_factory=list)  # the test's hint ladder
     value: Any = None  # expr tests during a self-check: the reference value
-    learner_message: str | None = None  # set when `message` may carry what hidden tests sent in
+    hidden_message: str = ""  # hidden tests: the author's failure message, the only text a learner sees
 
     def for_learner(self) -> dict:
-        """What the learner may see: hidden tests by name and hint only."""
+        """What the learner may see: a hidden test's name, result and author-written message only."""
         hidden = self.visibility == "hidden"
         if self.status == "manual":
             message = "Graded by staff."
+        elif hidden:
+            message = "" if self.passed else (self.hidden_message or HIDDEN_FAILED)
         else:
-            message = self.message if self.learner_message is None else self.learner_message
-            message = message if not hidden else ("" if self.passed else self.hint or "This hidden test failed.")
+            message = self.message
         return {
             "name": self.name,
             "passed": self.passed,
@@ -67,7 +73,8 @@ class TestReport:
             "max_points": self.max_points,
             "message": message,
             "visibility": self.visibility,
-            "hint": self.hint if not self.passed else "",
+            # How many hints the learner may reveal, one at a time (the texts are fetched on demand).
+            "hints": len(self.hints) if self.status in ("failed", "not_run") else 0,
         }
 
 
@@ -98,7 +105,9 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
     max_points = float(spec.points)
     base = {"name": spec.name, "kind": spec.kind, "visibility": spec.visibility, "max_points": max_points}
     if spec.kind == "manual":
-        return TestReport(**base, points=0.0, passed=False, status="manual", message="Graded by staff.", hint=spec.hint)
+        return TestReport(
+            **base, points=0.0, passed=False, status="manual", message="Graded by staff.", hints=spec.hint_ladder
+        )
     want_value = spec.kind == "expr"
     outcome = engine.run_test(kernel, spec.code, name=spec.name, want_value=want_value)
     passed, detail, value = outcome.passed, outcome.message, None
@@ -123,9 +132,40 @@ def _run_one(kernel: engine.Kernel, spec: TestSpec, *, collect_expected: bool) -
         passed=passed,
         status="passed" if passed else "failed",
         message=_test_message(spec, passed, detail),
-        hint=spec.hint,
+        hints=spec.hint_ladder,
         value=value,
+        hidden_message=spec.failure_message,
     )
+
+
+def _definitions(source: str, number: int) -> dict[str, tuple[int, bool]]:
+    """Top-level functions a cell defines: name -> (cell number, still raises NotImplementedError)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stub = any(
+                isinstance(inner, ast.Raise)
+                and isinstance(exc := (inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc), ast.Name)
+                and exc.id == "NotImplementedError"
+                for inner in ast.walk(node)
+            )
+            found[node.name] = (number, stub)
+    return found
+
+
+def _explain_not_implemented(outputs: list[dict], source: str, definitions: dict[str, tuple[int, bool]]) -> None:
+    """A bare "NotImplementedError: " of a cell names the unimplemented function(s) the cell uses."""
+    stubs = [(n, c) for n, (c, s) in definitions.items() if s and re.search(rf"\b{re.escape(n)}\b", source)]
+    if not stubs:
+        return
+    named = "; ".join(f"`{n}` is not implemented yet — cell {c} still raises NotImplementedError" for n, c in stubs)
+    for output in outputs:
+        if output.get("type") == "error" and output.get("text", "").strip() == "NotImplementedError:":
+            output["text"] = f"NotImplementedError: {named}."
 
 
 def _cell_text(outputs: list[dict]) -> list[dict]:
@@ -188,38 +228,26 @@ def grade_notebook(
     reports: dict[str, TestReport] = {}
     cells: list[CellReport] = []
     stopped: str | None = None
-
-    hidden_ran = False  # once a hidden test has called into the kernel, later output could echo its inputs
+    # Hidden tests run last, after every learner cell and every public test: the learner's code sees a
+    # hidden input only once nothing learner-visible is produced any more (ADR 0001). During a
+    # self-check (collect_expected) the order is the same, so a reference value is computed alike.
+    hidden = [t for t in tests if t.visibility == "hidden" and t.kind != "manual"]
+    hidden_names = {t.name for t in hidden}
+    public = [t for t in tests if t.name not in hidden_names]
 
     def run_pending(spec: TestSpec) -> None:
-        nonlocal hidden_ran
         # Marked as run only once it finished: a test during which the kernel died stays pending and
         # is reported as "not run" below.
-        report = _run_one(kernel, spec, collect_expected=collect_expected)
-        if hidden_ran and not collect_expected and not report.passed:
-            # The learner's code has seen a hidden test's inputs: what it raises or returns now could
-            # echo them, so a failure's details go to staff only.
-            report.learner_message = spec.failure_message or AFTER_HIDDEN_NOTE
-        reports[spec.name] = report
+        reports[spec.name] = _run_one(kernel, spec, collect_expected=collect_expected)
         del pending[spec.name]
-        hidden_ran = hidden_ran or (spec.visibility == "hidden" and spec.kind != "manual")
 
     def run_tests_for(key: str | None) -> None:
         for spec in by_cell.get(key, []) if key else []:
-            if spec.name in pending:
+            if spec.name in pending and spec.name not in hidden_names:
                 run_pending(spec)
 
     def cell_error(result) -> str:
-        if result.status != "error":
-            return ""
-        if hidden_ran and not collect_expected:  # the exception's name and text are the learner's, like output
-            return "Error not shown: hidden tests ran before this cell."
-        return f"{result.ename}: {result.evalue}"
-
-    def visible(outputs: list[dict]) -> list[dict]:
-        if hidden_ran and not collect_expected:
-            return [{"type": "note", "text": "Output not shown: hidden tests ran before this cell."}] if outputs else []
-        return _cell_text(outputs)
+        return f"{result.ename}: {result.evalue}" if result.status == "error" else ""
 
     keys = [cell_key(c) for c in notebook.get("cells", [])]
     for key in locked_hashes:
@@ -254,6 +282,8 @@ def grade_notebook(
                 # run here, outside the kernel, and decide the score.
                 released_source = cell_source(released[key]) if key in released else ""
                 feedback = session.run_cell(released_source) if released_source.strip() else None
+                outputs = _cell_text(feedback.outputs) if feedback else []
+                _explain_not_implemented(outputs, released_source, kernel.definitions)
                 cells.append(
                     CellReport(
                         index=index,
@@ -261,7 +291,7 @@ def grade_notebook(
                         status="feedback"
                         if feedback is None or feedback.status in {"ok", "error"}
                         else feedback.status,
-                        outputs=visible(feedback.outputs) if feedback else [],
+                        outputs=outputs,
                         replaced=replaced,
                     )
                 )
@@ -270,14 +300,20 @@ def grade_notebook(
             if not source.strip():
                 continue
             result = session.run_cell(source)
+            kernel.definitions.update(_definitions(source, index + 1))
+            outputs = _cell_text(result.outputs)
+            _explain_not_implemented(outputs, source, kernel.definitions)
+            error = cell_error(result)
+            if error.strip() == "NotImplementedError:" and outputs and outputs[-1]["type"] == "error":
+                error = outputs[-1]["text"]
             cells.append(
                 CellReport(
                     index=index,
                     key=key,
                     status=result.status,
-                    outputs=visible(result.outputs),
-                    duration_s=round(result.duration_s, 3),
-                    error=cell_error(result),
+                    outputs=outputs,
+                    duration_s=_learner_time(result.duration_s),
+                    error=error,
                     replaced=replaced,
                 )
             )
@@ -294,12 +330,35 @@ def grade_notebook(
                 continue
             run_tests_for(key)
         if not stopped:
-            for spec in list(pending.values()):
-                run_pending(spec)
+            for spec in public:
+                if spec.name in pending and spec.kind != "manual":
+                    run_pending(spec)
     except engine.KernelGone as exc:
         status = getattr(session, "status", "ok")
         detail = f"your code {STOP_REASONS[status]}" if status in STOP_REASONS else str(exc)
         stopped = stopped or f"the kernel stopped while a test was running: {detail}"
+
+    # Everything the learner sees is fixed now: cells, public tests, flags and the time they took.
+    learner_flags = list(flags)
+    for flag in getattr(session, "flags", []) or []:
+        if flag not in learner_flags:
+            learner_flags.append(flag)
+    learner_time = _learner_time(time.monotonic() - started)
+    staff_log: list[str] = []
+    hidden_started = time.monotonic()
+    try:
+        if not stopped:
+            for spec in hidden:
+                run_pending(spec)
+    except engine.KernelGone as exc:
+        # Only staff learn why: what the learner's code did with a hidden input is not theirs to see.
+        status = getattr(session, "status", "")
+        staff_log.append(f"The kernel stopped during the hidden tests: {exc} (session {status}).")
+    hidden_flags = [f for f in getattr(session, "flags", []) or [] if f not in learner_flags]
+    if hidden_flags:
+        staff_log.append("Flags raised during the hidden tests: " + ", ".join(hidden_flags) + ".")
+    hidden_s = time.monotonic() - hidden_started
+    staff_log.append(f"Learner phase {hidden_started - started:.3f} s, hidden tests {hidden_s:.3f} s.")
 
     for name, spec in list(pending.items()):
         reports[name] = TestReport(
@@ -310,12 +369,12 @@ def grade_notebook(
             max_points=float(spec.points),
             passed=False,
             status="manual" if spec.kind == "manual" else "not_run",
-            message="Graded by staff." if spec.kind == "manual" else f"Not run: your notebook stopped ({stopped}).",
-            hint=spec.hint,
+            message="Graded by staff."
+            if spec.kind == "manual"
+            else f"Not run: your notebook stopped ({stopped or 'during the hidden tests'}).",
+            hints=spec.hint_ladder,
+            hidden_message=spec.failure_message,
         )
-    for flag in getattr(session, "flags", []) or []:
-        if flag not in flags:
-            flags.append(flag)
     _apply_groups(tests, reports)
     ordered = [reports[t.name] for t in tests]
     auto = [r for r in ordered if r.kind != "manual"]
@@ -325,6 +384,11 @@ def grade_notebook(
         max_score=round(sum(r.max_points for r in auto), 6),
         tests=ordered,
         cells=cells,
-        flags=flags,
-        execution_time=round(time.monotonic() - started, 3),
+        flags=learner_flags,
+        execution_time=learner_time,
+        log="\n".join(staff_log),
     )
+
+
+def _learner_time(seconds: float) -> float:
+    return round(round(seconds / LEARNER_TIME_STEP_S) * LEARNER_TIME_STEP_S, 1)

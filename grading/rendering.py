@@ -11,19 +11,21 @@ from nbconvert.filters.highlight import Highlight2HTML
 
 from courses.api import focusable_code, render_markdown
 
-from .spec import cell_role, cell_source
+from .spec import cell_locked, cell_role, cell_source
 
 _highlight = Highlight2HTML(pygments_lexer="python3")  # IPython is not installed on the host
 
 
-def render_cells(notebook: dict, *, include_outputs: bool = False) -> list[dict]:
+def render_cells(notebook: dict, *, include_outputs: bool = False, heading_offset: int = 2) -> list[dict]:
+    """`heading_offset` shifts the notebook's headings under the page's own: 2 (h3 and below) where the
+    cells sit in a card under an h2, 1 where they follow the page's h1 directly (the editor)."""
     cells = []
     for index, cell in enumerate(notebook.get("cells", [])):
         kind = cell.get("cell_type")
         source = cell_source(cell)
         if kind == "markdown":
-            # The page has its own h1 and the card an h2: notebook headings start at h3.
-            cells.append({"index": index, "kind": "markdown", "html": render_markdown(source, heading_offset=2)})
+            html_text = render_markdown(source, heading_offset=heading_offset)
+            cells.append({"index": index, "kind": "markdown", "html": html_text})
         elif kind == "code":
             outputs = []
             for output in cell.get("outputs", []) if include_outputs else []:
@@ -37,6 +39,8 @@ def render_cells(notebook: dict, *, include_outputs: bool = False) -> list[dict]
                     "html": focusable_code(_highlight(source, metadata={})) if source.strip() else "",
                     "source": source,
                     "role": cell_role(cell),
+                    # Locked cells and the grader's test cells are shown, not edited (the grader refuses changes).
+                    "read_only": cell_locked(cell) or cell_role(cell) == "test",
                     "outputs": outputs,
                 }
             )

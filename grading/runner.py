@@ -47,7 +47,9 @@ def _pool(image: str, limits: sandbox.Limits) -> sandbox.SandboxPool | None:
         pool = _pools.get(key)
         if pool is None:
             # Warm containers have their memory limit fixed at start: one pool per distinct limits.
-            pool = _pools[key] = sandbox.SandboxPool(image=image, limits=limits, size=size)
+            pool = _pools[key] = sandbox.SandboxPool(
+                image=image, limits=limits, size=size, labels=settings.SANDBOX_LABELS or None
+            )
         return pool
 
 
@@ -73,7 +75,11 @@ def grade_with_sandbox(
     image = image_tag()
     limits = limits_for(assignment)
     pool = _pool(image, limits) if warm else None
-    session = pool.acquire() if pool is not None else sandbox.SandboxSession.start(image=image, limits=limits)
+    session = (
+        pool.acquire()
+        if pool is not None
+        else sandbox.SandboxSession.start(image=image, limits=limits, labels=settings.SANDBOX_LABELS or None)
+    )
     with session:
         report = grade_notebook(
             session,
@@ -84,13 +90,13 @@ def grade_with_sandbox(
             collect_expected=collect_expected,
         )
         died = session.status == "died"
-    if died and not _engine_reachable():
+    if died and not engine_reachable():
         # The container "died" because the engine went away, not because of the notebook: retry.
         raise sandbox.InfrastructureError("the Docker engine stopped answering during grading")
     return report, image
 
 
-def _engine_reachable() -> bool:
+def engine_reachable() -> bool:
     try:
         return bool(docker_from_env().ping())
     except Exception:  # noqa: BLE001 - any failure to reach the engine is "not reachable"

@@ -56,19 +56,27 @@ class TestSpec:
     group: str = ""
     # The question the test belongs to (Otter's `grader.check("q1")` reports per question). Optional.
     question: str = ""
+    # More hints after `hint`, revealed one at a time by a learner whose test failed (a ladder: vaguer
+    # first). Left out of to_dict() when empty.
+    hints: list[str] = dataclasses.field(default_factory=list)
     # expr tests: the value computed from the reference solution at publish time (plain data).
     expected: Any = None
     has_expected: bool = False
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        for optional in ("group", "question"):
+        for optional in ("group", "question", "hints"):
             if not data[optional]:
                 data.pop(optional)
         if not self.has_expected:
             data.pop("expected")
             data.pop("has_expected")
         return data
+
+    @property
+    def hint_ladder(self) -> list[str]:
+        """Every hint of the test, in the order a learner reveals them."""
+        return ([self.hint] if self.hint.strip() else []) + list(self.hints)
 
     @classmethod
     def from_dict(cls, data: dict) -> TestSpec:
@@ -89,6 +97,10 @@ class TestSpec:
             raise SpecError(f"test {self.name!r}: visibility must be public or hidden")
         if not isinstance(self.group, str) or not isinstance(self.question, str):
             raise SpecError(f"test {self.name!r}: group and question must be text")
+        if not isinstance(self.hint, str) or not (
+            isinstance(self.hints, list) and all(isinstance(h, str) and h.strip() for h in self.hints)
+        ):
+            raise SpecError(f"test {self.name!r}: hint must be text and hints a list of non-empty texts")
         if isinstance(self.points, bool) or not isinstance(self.points, (int, float)) or self.points < 0:
             raise SpecError(f"test {self.name!r}: points must be a number >= 0")
         if not isinstance(self.code, str) or (self.kind != "manual" and not self.code.strip()):

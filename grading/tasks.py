@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
     reject_on_worker_lost=True,
     max_retries=5,
     queue="grading",
+    # Its own limits, below the broker's visibility timeout (config/settings/base.py): a grading that
+    # hangs is ended, never redelivered while it may still run. Exactly-once comes from the lease.
+    time_limit=settings.GRADING_TASK_TIME_LIMIT,
+    soft_time_limit=settings.GRADING_TASK_SOFT_TIME_LIMIT,
 )
 def grade_submission(self, submission_id: int) -> None:
     try:
@@ -44,7 +48,15 @@ def run_regrade(job_id: int) -> None:
         services.regrade_update_progress(job_id=job_id)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, queue="grading")
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=5,
+    queue="grading",
+    time_limit=settings.GRADING_TASK_TIME_LIMIT,
+    soft_time_limit=settings.GRADING_TASK_SOFT_TIME_LIMIT,
+)
 def regrade_one(self, job_id: int, submission_id: int) -> None:
     try:
         services.regrade_submission(job_id=job_id, submission_id=submission_id)
@@ -55,11 +67,22 @@ def regrade_one(self, job_id: int, submission_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
 
 
-@shared_task
+@shared_task(queue="celery")
 def requeue_stale_submissions() -> int:
+    """Beat, every GRADING_SWEEP_SECONDS, on the default queue: expired leases and lost messages."""
     count = services.submissions_requeue_stale()
     if count:
         log.warning("re-queued %d stale submission(s)", count)
+    return count
+
+
+@shared_task(queue="grading")
+def requeue_engine_failures() -> int:
+    """Beat, on the grading queue (so it runs beside an engine): once the engine answers again, the
+    submissions that gave up because it did not are queued again."""
+    count = services.submissions_requeue_engine_failures()
+    if count:
+        log.warning("engine back: re-queued %d submission(s)", count)
     return count
 
 
@@ -80,3 +103,23 @@ def reap_sandboxes() -> int:
 def _close_warm_containers(**kwargs) -> None:
     """A worker process that stops removes the containers it had started ahead of demand."""
     runner.close_pools()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, queue="grading")
+def publish_grader_version(self, version_id: int) -> None:
+    """Self-check a grader version in the sandbox and publish it when it passes (queued from the admin)."""
+    from .models import GraderVersion
+
+    version = GraderVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return
+    try:
+        services.grader_version_publish(version=version)
+    except services.PublishError as exc:  # the failed report is kept on the version; nothing to retry
+        log.info("grader %s not published: %s", version_id, exc)
+    except sandbox.InfrastructureError as exc:
+        if self.request.retries >= self.max_retries:
+            services.grader_version_publish_gave_up(version_id=version_id, reason=str(exc))
+            return
+        GraderVersion.objects.filter(pk=version_id).update(status=GraderVersion.Status.CHECKING)
+        raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc

@@ -287,7 +287,7 @@ class TestResult(serializers.Serializer):
     status = serializers.CharField(help_text="passed, failed, not_run or manual")
     points = serializers.FloatField()
     max_points = serializers.FloatField()
-    message = serializers.CharField(allow_blank=True, help_text="Hidden tests: their author's hint only.")
+    message = serializers.CharField(allow_blank=True, help_text="Hidden tests: their author's failure message only.")
 
 
 class CellOutput(serializers.Serializer):
@@ -373,3 +373,73 @@ class EventsRead(serializers.Serializer):
 
 class EventsReadResult(serializers.Serializer):
     marked = serializers.IntegerField()
+
+
+# ---- forums -----------------------------------------------------------------------------------------
+
+
+class ForumThread(serializers.Serializer):
+    id = serializers.IntegerField(source="thread_id")
+    course = serializers.CharField(source="course_slug")
+    kind = serializers.CharField(help_text="question or discussion")
+    title = serializers.CharField()
+    author = serializers.CharField(help_text="A name, or 'Anonymous learner' to other learners.")
+    author_is_anonymous = serializers.BooleanField()
+    week = serializers.IntegerField(allow_null=True)
+    item_id = serializers.IntegerField(allow_null=True, help_text="The lecture or assignment it is about.")
+    state = serializers.CharField(help_text="visible; pending (held for review), hidden, deleted: yours or staff's")
+    is_pinned = serializers.BooleanField()
+    is_closed = serializers.BooleanField()
+    duplicate_of = serializers.IntegerField(source="duplicate_of_id", allow_null=True)
+    reply_count = serializers.IntegerField()
+    vote_score = serializers.IntegerField()
+    answered = serializers.BooleanField(help_text="An answer was accepted or endorsed.")
+    accepted_post = serializers.IntegerField(source="accepted_post_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="The thread's page on the site.")
+
+    def to_representation(self, facts):
+        data = super().to_representation(facts)
+        data["url"] = self.context["request"].build_absolute_uri(facts.url)
+        return data
+
+
+class ForumPost(serializers.Serializer):
+    id = serializers.IntegerField(source="post_id")
+    thread = serializers.IntegerField(source="thread_id")
+    kind = serializers.CharField(help_text="opening, reply or comment")
+    parent = serializers.IntegerField(source="parent_id", allow_null=True, help_text="The reply a comment is under.")
+    author = serializers.CharField()
+    author_is_anonymous = serializers.BooleanField()
+    body = serializers.CharField(allow_blank=True, help_text="Markdown, as written (empty when deleted).")
+    body_html = serializers.CharField(allow_blank=True, help_text="Rendered and sanitised HTML.")
+    state = serializers.CharField()
+    vote_score = serializers.IntegerField()
+    is_accepted = serializers.BooleanField()
+    is_endorsed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.URLField()
+
+    def to_representation(self, facts):
+        data = super().to_representation(facts)
+        data["url"] = self.context["request"].build_absolute_uri(facts.url)
+        return data
+
+
+class ThreadCreate(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=50_000, help_text="Markdown with fenced code and $math$.")
+    kind = serializers.ChoiceField(choices=["question", "discussion"], default="question")
+    week = serializers.IntegerField(required=False, min_value=1, help_text="The week's topic (else General).")
+    item = serializers.IntegerField(required=False, min_value=1, help_text="A lecture or assignment it is about.")
+    anonymous = serializers.BooleanField(default=False, help_text="Anonymous to other learners, never to staff.")
+
+
+class PostCreate(serializers.Serializer):
+    body = serializers.CharField(max_length=50_000)
+    parent = serializers.IntegerField(
+        required=False, min_value=1, help_text="A reply's id: comment under it instead of replying."
+    )
+    anonymous = serializers.BooleanField(default=False)

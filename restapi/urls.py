@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import errors
-from .views import catalog, events, learning, submissions
+from .views import catalog, events, forums, learning, submissions
 
 app_name = "api"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("me/", learning.MeView.as_view(), name="me"),
     path("courses/", catalog.CourseList.as_view(), name="courses"),
     path("courses/<slug:slug>/", catalog.CourseDetail.as_view(), name="course"),
+    path("courses/<slug:slug>/threads/", forums.ThreadList.as_view(), name="threads"),
+    path("threads/<int:thread_id>/", forums.ThreadDetail.as_view(), name="thread"),
+    path("threads/<int:thread_id>/posts/", forums.PostList.as_view(), name="posts"),
     path("items/<int:item_id>/", catalog.ItemDetail.as_view(), name="item"),
     path("items/<int:item_id>/progress/", learning.ItemProgress.as_view(), name="item_progress"),
     path("enrollments/", learning.EnrollmentList.as_view(), name="enrollments"),

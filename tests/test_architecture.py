@@ -47,6 +47,7 @@ def test_the_contracts_hold():
         ("access", "from courseware import api\n", "Apps are layered"),
     ],
 )
+@pytest.mark.slow
 def test_a_deliberate_breach_fails_the_lint(tmp_path, app, probe, contract):
     for name in _config()["root_packages"]:
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "templates"))

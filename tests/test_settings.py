@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # make check skips it; make test runs it
+
 REPO = Path(__file__).resolve().parent.parent
 # Whatever this machine exports for real services or other folders must not leak into the check.
 UNSET = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "STATIC_ROOT", "MEDIA_ROOT", "SUBMISSIONS_ROOT")

@@ -13,6 +13,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from ops import api as ops
+
 from .. import emails, gateway
 from .. import stripe_payloads as payloads
 from ..models import Checkout, Subscription, TrialClaim, WebhookEvent
@@ -30,6 +32,7 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
     from .. import tasks
 
     if not settings.STRIPE_WEBHOOK_SECRET:
+        ops.webhook_failed(source="stripe", outcome="rejected")
         raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set.")
     try:
         stripe.WebhookSignature.verify_header(
@@ -37,6 +40,7 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
         )
         event_dict = payloads.without_nul(payloads.event_check(json.loads(payload), handled_types=_HANDLERS))
     except (ValueError, RecursionError, stripe.SignatureVerificationError) as exc:  # bad UTF-8 is a ValueError
+        ops.webhook_failed(source="stripe", outcome="rejected")
         raise WebhookRejected(str(exc)) from exc
     with transaction.atomic():
         stored, created = WebhookEvent.objects.get_or_create(
@@ -101,6 +105,8 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
             event.outcome = outcome.text
             event.processed_at = timezone.now()
             event.save(update_fields=["status", "outcome", "attempts", "processed_at"])
+    if event.status in (WebhookEvent.Status.FAILED, WebhookEvent.Status.GAVE_UP):
+        ops.webhook_failed(source="stripe", outcome=event.status)
     if failure is not None:
         raise failure
     return event
@@ -115,6 +121,7 @@ def webhook_event_give_up(*, event_pk: int, reason: str) -> WebhookEvent:
         event.status = WebhookEvent.Status.GAVE_UP
         event.outcome = f"Gave up after {event.attempts} attempts. Last: {reason}"
         event.save(update_fields=["status", "outcome"])
+        ops.webhook_failed(source="stripe", outcome="gave_up")
         _alert_staff(event, why="Retried with backoff; our payment provider or database stayed unreachable.")
     return event
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # apps below it, and only through their api.py.
     "restapi",
     "courseware",
+    "peer_review",
     "forums",
     "grading",
     "quizzes",
@@ -55,11 +56,16 @@ INSTALLED_APPS = [
     "courses",
     "notifications",
     "accounts",
+    "ops",
     # After our apps, so restapi's templates (the OAuth2 consent page) replace the toolkit's own.
     "oauth2_provider",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First: a request id and the latency of everything below; answers /healthz, /readyz and /metrics itself,
+    # before host validation and the HTTPS redirect (probes call the container by its address, over HTTP).
+    "ops.middleware.RequestIdMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,6 +187,70 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Media (rendered and recorded videos, course archives): the local filesystem (MEDIA_ROOT) by default, or
+# any S3-compatible object store (AWS, MinIO, Ceph, Garage...) with MEDIA_STORAGE=s3, through django-storages.
+# Objects stay private; a learner the access policy let in is redirected to a signed URL that expires after
+# MEDIA_SIGNED_URL_SECONDS (courseware/http.py).
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default=None),  # empty: AWS itself
+            "region_name": env("MEDIA_S3_REGION", default=None),
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default=None),  # empty: boto3's own lookup (IAM role...)
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("MEDIA_S3_PREFIX", default=""),
+            "addressing_style": env("MEDIA_S3_ADDRESSING_STYLE", default="path"),  # most self-hosted stores
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": True,  # names are content hashes: the same name is the same file
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
+
+
+# Content security policy (django-csp) on every page: scripts, styles, fonts and frames from this site only;
+# no inline script anywhere (templates load files), inline style attributes only (progress bars, Swagger UI);
+# videos also from the object store when media live there (signed URLs). Forms may post anywhere: the OAuth2
+# consent form redirects to the client's own address, checkout to the payment page. CSP_REPORT_ONLY=true
+# sends the same policy as Content-Security-Policy-Report-Only, to try a change first.
+def _media_origins() -> list[str]:
+    if MEDIA_STORAGE != "s3":
+        return []
+    endpoint = env("MEDIA_S3_ENDPOINT_URL", default="")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return ["https://*.amazonaws.com"]
+
+
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", *_media_origins(), *env.list("CSP_MEDIA_ORIGINS", default=[])],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 # Protected media (lecture videos). With X-Accel-Redirect nginx streams the file after Django
 # has asked the access policy; without it Django streams the file itself, with range support.
@@ -201,16 +272,43 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
-# Grading runs on its own queue; a worker takes one task at a time and acknowledges it only when done,
-# so a killed worker's submission goes back to the queue.
-CELERY_TASK_ROUTES = {"grading.tasks.*": {"queue": "grading"}}
+# Three queues, one worker service each (docker-compose.yml), so a grading backlog never delays e-mail
+# or webhooks: `grading` (notebooks; on hosts with a Docker engine), `email` (outgoing mail) and the
+# default queue, `celery` (Stripe webhooks, progress, certificates, the lease sweeper, everything else).
+# A worker takes one task at a time and acknowledges it only when done.
+CELERY_TASK_ROUTES = {
+    "grading.tasks.requeue_stale_submissions": {"queue": "celery"},  # recovery must not wait behind a backlog
+    "grading.tasks.*": {"queue": "grading"},
+    "notifications.tasks.*": {"queue": "email"},
+    "courses.tasks.notify_course_releases": {"queue": "email"},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+# Grading leases (grading/docs/decisions/0003-*.md): the database, not the broker, decides which attempt
+# grades a submission. A worker renews its lease every GRADING_LEASE_RENEW_SECONDS; when it dies, the
+# lease expires and the sweeper (every GRADING_SWEEP_SECONDS) queues the submission again, so a killed
+# worker's submission is graded again within lease + sweep interval.
+GRADING_WORKER_ID = env("GRADING_WORKER_ID", default="")
+GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
+GRADING_LEASE_RENEW_SECONDS = env.float("GRADING_LEASE_RENEW_SECONDS", default=GRADING_LEASE_SECONDS / 3)
+GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=10.0)
+GRADING_MAX_ABANDONED = env.int("GRADING_MAX_ABANDONED", default=5)  # attempts that died, then "error"
+# The grading task's own hard time limit (prefork pool): the longest grading (600 s) plus the container
+# start (60 s) and the trusted side's work, with room to spare. The soft limit ends it as an error first.
+GRADING_TASK_TIME_LIMIT = env.int("GRADING_TASK_TIME_LIMIT", default=900)
+GRADING_TASK_SOFT_TIME_LIMIT = GRADING_TASK_TIME_LIMIT - 30
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis redelivers a message not acknowledged within the visibility timeout (default one hour): keep
+    # it above the grading hard limit, so a message is never handed to a second worker while the first
+    # may still be grading it. A dead worker's submission comes back sooner, through its lease.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_TASK_TIME_LIMIT + 300}
 CELERY_BEAT_SCHEDULE = {
     "reap-sandboxes": {"task": "grading.tasks.reap_sandboxes", "schedule": 300.0},
     "notify-course-releases": {"task": "courses.tasks.notify_course_releases", "schedule": 3600.0},
-    "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": 120.0},
+    "requeue-stale-submissions": {"task": "grading.tasks.requeue_stale_submissions", "schedule": GRADING_SWEEP_SECONDS},
+    "requeue-engine-failures": {"task": "grading.tasks.requeue_engine_failures", "schedule": 60.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -289,6 +387,17 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+    # The OAuth 2.0 Security BCP (RFC 9700), ahead of the toolkit's 4.0 defaults: no implicit or password
+    # grant, PKCE with S256 only, tokens never in a query string, `iss` in authorization responses, tokens
+    # stored hashed, a replayed refresh token revokes its whole family. `check --deploy` stays silent.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 
 # Grading. Submitted notebooks are stored here by content hash, never served directly.
@@ -301,9 +410,20 @@ SANDBOX_PIDS_LIMIT = env.int("SANDBOX_PIDS_LIMIT", default=128)
 SANDBOX_CPUS = env.float("SANDBOX_CPUS", default=1.0)
 SANDBOX_TMPFS_MB = env.int("SANDBOX_TMPFS_MB", default=64)
 SANDBOX_OUTPUT_BYTES = env.int("SANDBOX_OUTPUT_BYTES", default=1_000_000)
+# The largest notebook a learner may upload: the default of every new assignment (an assignment may set its
+# own), stated on the assignment page and in every refusal. 10 MB fits notebooks with plot outputs; the
+# parser's own bounds (cells, nesting) apply whatever the size. platform/nginx/mooc.conf allows a little more.
+GRADING_UPLOAD_MAX_BYTES = env.int("GRADING_UPLOAD_MAX_BYTES", default=10_000_000)
+# Staff test code runs in the worker on learner-shaped data: per test, this much address space beyond the
+# worker's own and this much CPU time (grading/docs/decisions/0001).
+GRADING_TEST_MEMORY_MB = env.int("GRADING_TEST_MEMORY_MB", default=512)
+GRADING_TEST_CPU_SECONDS = env.float("GRADING_TEST_CPU_SECONDS", default=10.0)
 # Stray sandbox containers older than this are removed by the reaper (Celery beat).
 # Older than a warm container may wait (600 s) plus the longest grading (600 s): never one still in use.
 SANDBOX_REAP_AFTER_SECONDS = env.int("SANDBOX_REAP_AFTER_SECONDS", default=1800)
+# Extra labels on every sandbox container this process starts ("key=value,key2=value2"): a benchmark
+# counts only its own containers by them.
+SANDBOX_LABELS = env.dict("SANDBOX_LABELS", default={})
 
 # A lecture counts as watched when this share of it has been played.
 LECTURE_COMPLETE_FRACTION = 0.9
@@ -319,13 +439,36 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Quizzes: answers sent this many seconds after a time limit are still accepted (network latency).
 QUIZ_SUBMIT_GRACE_SECONDS = env.int("QUIZ_SUBMIT_GRACE_SECONDS", default=15)
 
+# Logs go to stderr, one line each: LOG_FORMAT=json (production's default: ops/logging.py) or text. Every line
+# carries the request id (X-Request-ID), in Celery tasks too. mooc.access logs one line per request.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"stripe": {"level": "WARNING"}},  # the SDK logs every request at INFO
+    "loggers": {
+        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
+        "mooc.access": {"level": env("ACCESS_LOG_LEVEL", default="INFO")},
+    },
 }
+# The worker logs through the same configuration (JSON, request ids) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Operations (ops/): /metrics asks for this bearer token when set (nginx does not pass /metrics or /readyz
+# on: Prometheus scrapes web:8000 directly); a Celery worker serves its own metrics on this port (0: off);
+# grading workers report their engine to /readyz this often; more queues to report the depth of.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=[])
+ENGINE_HEARTBEAT_SECONDS = env.int("ENGINE_HEARTBEAT_SECONDS", default=15)
 
 # Billing (Stripe). With STRIPE_API_BASE on a loopback address (the default for development: the
 # localstripe that `make run` starts) the local test-card page replaces Stripe Checkout and the
@@ -363,6 +506,18 @@ CELERY_BEAT_SCHEDULE |= {  # merged with the grading entries above
         "schedule": crontab(hour=7, minute=0),  # daily, UTC
         "options": {"expires": 6 * 60 * 60},
     },
+}
+
+# Peer review (peer_review/services.py): a reviewer's lease on a submission lasts this long, then the
+# slot returns to the pool; reviews further apart than this (points of 100) send the work to staff
+# instead of releasing a grade; staff hear each time the queue reaches a multiple of this.
+PEER_REVIEW_LEASE_HOURS = env.int("PEER_REVIEW_LEASE_HOURS", default=8)
+PEER_REVIEW_ESCALATION_SPREAD = env.float("PEER_REVIEW_ESCALATION_SPREAD", default=40.0)
+PEER_REVIEW_STAFF_ALERT_EVERY = env.int("PEER_REVIEW_STAFF_ALERT_EVERY", default=5)
+CELERY_BEAT_SCHEDULE["peer-review-sweep"] = {
+    "task": "peer_review.tasks.sweep",
+    "schedule": 600.0,
+    "options": {"expires": 590},
 }
 
 # Forums (forums/rules.py, forums/search.py). New members' posts are held for review until they have

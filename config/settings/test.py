@@ -27,7 +27,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key"}
 
 # Browser tests run a real Celery worker on Redis; each xdist worker has its own broker database.
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=f"{_redis_base}/{15 - _worker % 8}")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_TASK_TIME_LIMIT + 300}  # noqa: F405 - as in base
 SANDBOX_WARM_POOL_SIZE = env.int("SANDBOX_WARM_POOL_SIZE", default=0)
 
 # Stripe: nothing leaves this machine. A test that wants a Stripe-compatible server starts localstripe

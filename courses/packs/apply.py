@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import tempfile
 from pathlib import Path
 
 from django.core.files import File
@@ -202,7 +203,7 @@ def _apply_item(
 def _attach_recorded_video(obj, source: Path, folder: str) -> None:
     """Copy a recorded video from the pack into media storage, once per content hash."""
     digest = media.file_hash(source)
-    if obj.video_source_hash == f"file:{digest}" and obj.video and Path(obj.video.path).exists():
+    if obj.video_source_hash == f"file:{digest}" and obj.video and obj.video.storage.exists(obj.video.name):
         return
     with source.open("rb") as handle:
         obj.video.save(f"{folder}/{digest[:16]}{source.suffix}", File(handle), save=False)
@@ -212,6 +213,26 @@ def _attach_recorded_video(obj, source: Path, folder: str) -> None:
 
 def pack_export(*, specialization: Specialization, out: Path) -> PackData:
     """Write the specialization back out in the pack format."""
+    cache = Path(tempfile.mkdtemp(prefix="mooc-export-"))  # videos fetched from an object store
+    try:
+        return _pack_export(specialization=specialization, out=out, cache=cache)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _video_file(field, cache: Path) -> Path:
+    """A recorded video as a local file: its path in filesystem storage, or a copy fetched from an object store."""
+    try:
+        return Path(field.path)
+    except NotImplementedError:
+        target = cache / field.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with field.open("rb") as source, target.open("wb") as copy:
+            shutil.copyfileobj(source, copy)
+        return target
+
+
+def _pack_export(*, specialization: Specialization, out: Path, cache: Path) -> PackData:
     courses = []
     queryset = specialization.courses.prefetch_related("weeks__items__lecture__papers", "weeks__items__reading")
     for course in queryset:
@@ -229,7 +250,7 @@ def pack_export(*, specialization: Specialization, out: Path) -> PackData:
                     data.papers = [PaperData(p.title, p.authors, p.year, p.url) for p in lecture.papers.all()]
                     data.questions = lecture.questions
                     if lecture.video_source_hash.startswith("file:"):
-                        data.video = Path(lecture.video.path)
+                        data.video = _video_file(lecture.video, cache)
                     if data.captions and data.minutes == max(1, round(data.captions[-1]["end"] / 60)):
                         data.minutes = 0  # it was derived on import; keep the export like the source
                 elif item.kind == ItemKind.READING and hasattr(item, "reading"):
@@ -264,7 +285,7 @@ def pack_export(*, specialization: Specialization, out: Path) -> PackData:
             bio=interview.bio,
             related_courses=[c.slug for c in interview.related_courses.all()],
             captions=interview.captions,
-            video=Path(interview.video.path) if interview.video_source_hash.startswith("file:") else None,
+            video=_video_file(interview.video, cache) if interview.video_source_hash.startswith("file:") else None,
         )
         for interview in specialization.interviews.prefetch_related("related_courses")
     ]

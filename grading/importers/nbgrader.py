@@ -4,6 +4,8 @@ Cell metadata `nbgrader` (schema 3): grade_id, points, solution, grade, locked, 
 (`### BEGIN SOLUTION` / `### END SOLUTION`, code or Markdown) become `# YOUR CODE HERE` /
 `YOUR ANSWER HERE` stubs; a solution cell without markers is replaced whole; hidden test regions
 (`### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`) leave the starter but stay in the test's code.
+A test's hints come from its released part only: the docstring's first line, then each `# HINT: ...`
+comment line, revealed to a learner one at a time after the test failed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 MARK_SCHEME = ("BEGIN MARK SCHEME", "END MARK SCHEME")
 ALL_MARKERS = (*SOLUTION, *HIDDEN, *MARK_SCHEME)
 AUTOTEST_RE = re.compile(r"^\s*#+\s*(HASHED\s+)?AUTOTEST\b")
+HINT_RE = re.compile(r"^\s*#\s*HINT\s*:(.*)$", re.IGNORECASE)
 
 
 def _marker(line: str) -> str | None:
@@ -120,6 +123,11 @@ def _docstring_hint(code: str) -> str:
     return doc.strip().split("\n")[0][:200] if doc else ""
 
 
+def _hint_ladder(code: str) -> list[str]:
+    """Further hints: `# HINT: ...` comment lines, in order (a learner reveals them one at a time)."""
+    return [m.group(1).strip()[:500] for line in code.split("\n") if (m := HINT_RE.match(line)) and m.group(1).strip()]
+
+
 def load(path: Path) -> AssignmentBundle:
     path = Path(path)
     source_nb = read_notebook(path)
@@ -191,6 +199,9 @@ def load(path: Path) -> AssignmentBundle:
             starter["source"] = _drop_regions(cell, HIDDEN)
             answer["source"] = full
             role, lock = "test", True
+            # Hints come from what learners are given, never from the hidden region (which may itself
+            # start with a docstring).
+            released = starter["source"]
             tests.append(
                 TestSpec(
                     name=key,
@@ -198,7 +209,8 @@ def load(path: Path) -> AssignmentBundle:
                     code=full,
                     kind="assert",
                     visibility="hidden" if hidden else "public",
-                    hint=_docstring_hint(full),
+                    hint=_docstring_hint(released),
+                    hints=_hint_ladder(released),
                     after=key,
                 )
             )

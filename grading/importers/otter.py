@@ -6,7 +6,8 @@ all_or_nothing, check_cell, export), `# BEGIN SOLUTION`, `# BEGIN TESTS`, `# BEG
 `# END SOLUTION`, triple-quoted `# BEGIN PROMPT` / `# END PROMPT`, `# SEED`, `# IGNORE` and
 `# BEGIN IGNORE` / `# END IGNORE` work as in Otter. A test cell is hidden by a first line
 `# HIDDEN` or by its triple-quoted `# BEGIN TEST CONFIG` ... `# END TEST CONFIG` block (points,
-hidden, name, success_message, failure_message). Points follow Otter's rules: a question's `points` (number, list
+hidden, name, success_message, failure_message, and our own `hints`: a text or a list revealed to a
+learner one at a time after a failure). Points follow Otter's rules: a question's `points` (number, list
 per test, or {each: n}) is shared among tests without points of their own; without it, tests without
 points get 0 unless no test has points, then the question is worth 1.
 
@@ -52,7 +53,7 @@ SOLUTION_LINE_RE = re.compile(r"^(\s*)([^#\n]+?)\s*#\s*SOLUTION\s*$")
 MARKER_COMMENT_RE = re.compile(r"\s*#\s*(SOLUTION(\s+NO\s+PROMPT)?|SEED)\s*$")
 SKIP_SUFFIXES = ("# SOLUTION NO PROMPT", "# BEGIN PROMPT", "# END PROMPT", "# SEED")
 QUESTION_KEYS = {"name", "manual", "points", "all_or_nothing", "check_cell", "export"}
-TEST_CONFIG_KEYS = {"name", "points", "hidden", "success_message", "failure_message"}
+TEST_CONFIG_KEYS = {"name", "points", "hidden", "success_message", "failure_message", "hints"}
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,79}$")
 DEFAULT_MD_PROMPT = "_Type your answer here, replacing this text._"
 INIT_SOURCE = "import otter\ngrader = otter.Notebook()"
@@ -288,6 +289,7 @@ class _Importer:
                         visibility="hidden" if test["hidden"] else "public",
                         success_message=test["success_message"],
                         failure_message=test["failure_message"],
+                        hints=[str(h) for h in test["hints"]],
                         group=question.name if question.all_or_nothing else "",
                         question=question.name,
                     )
@@ -374,8 +376,14 @@ class _Importer:
         for key, value in messages.items():
             if not isinstance(value, str):
                 raise self.error(f"test config '{key}' must be text")
+        # Our addition to Otter's test config: a ladder of hints a learner reveals one at a time.
+        hints = config.get("hints") or []
+        if isinstance(hints, str):
+            hints = [hints]
+        if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
+            raise self.error("test config 'hints' must be a text or a list of texts")
         self.question.tests.append(
-            {"name": name, "points": points, "hidden": hidden, "code": code, "kind": kind, **messages}
+            {"name": name, "points": points, "hidden": hidden, "code": code, "kind": kind, "hints": hints, **messages}
         )
 
     def solution_cell(self, cell: dict) -> None:

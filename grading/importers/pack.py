@@ -2,7 +2,8 @@
 
 assignment.yaml    title, source_format (where it was imported from), instructions (file name),
                    grading settings (see SETTINGS), tests: [{name, points, kind, visibility, hint,
-                   after, success_message, failure_message, group, code}]
+                   hints (a list: further hints a learner reveals one at a time), after,
+                   success_message, failure_message, group, code}]
 starter.ipynb      what learners download; every cell carries metadata.mooc.key
 solution.ipynb     the reference solution: the same keys in the same order
 instructions.md    Markdown shown above the notebook
@@ -42,6 +43,7 @@ TEST_KEYS = {
     "kind",
     "visibility",
     "hint",
+    "hints",
     "after",
     "success_message",
     "failure_message",
@@ -58,6 +60,7 @@ TEST_FIELD_ORDER = (
     "group",
     "question",
     "hint",
+    "hints",
     "success_message",
     "failure_message",
     "code",
@@ -145,9 +148,14 @@ def _tests(manifest: _Manifest) -> list[TestSpec]:
             if required not in raw:
                 raise manifest.error(f"test #{index + 1} needs '{required}'", "tests", index)
         data = dict(raw)
-        for text_key in ("hint", "success_message", "failure_message", "group", "question"):
+        for text_key in ("hint", "hints", "success_message", "failure_message", "group", "question"):
             if data.get(text_key) is None:
                 data.pop(text_key, None)
+        hints = data.get("hints", [])
+        if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
+            raise manifest.error(f"test #{index + 1}: 'hints' must be a list of texts", "tests", index, "hints")
+        if "hints" in data:
+            data["hints"] = [str(h) for h in hints]
         data.setdefault("code", "")
         if data.get("after") is not None and not isinstance(data["after"], str):
             raise manifest.error(f"test {raw['name']!r}: 'after' must be a cell key", "tests", index, "after")

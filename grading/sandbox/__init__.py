@@ -41,6 +41,11 @@ Errors
   kernel failed to start. Retry the task. Nothing the learner's code does raises it.
   TransferError (ValueError): arguments given to call() cannot be sent (a grader bug).
 
+Drivers (driver.py)
+  Where containers run is behind SandboxDriver: launch, wait, kill, remove, list (and ping).
+  DockerDriver implements it on a Docker engine; every `docker_client=` parameter also takes a
+  driver. A Kubernetes Job driver could implement the same five calls (not built; see driver.py).
+
 Pool, reaper, image
   SandboxPool(image, limits, size=N, docker_client=None, max_age_s=600): keeps N containers with
   their kernel up; acquire() hands each out exactly once (cold start if empty); close() removes the
@@ -65,6 +70,7 @@ Container
   Labels mooc.sandbox=1 and mooc.created=<epoch> let reap_stale_containers find strays.
 """
 
+from .driver import DockerDriver, ExitInfo, Launched, SandboxDriver, SandboxInfo, as_driver
 from .image import DEFAULT_RECIPE_DIR, ensure_image, image_tag, recipe_hash
 from .pool import SandboxPool
 from .reaper import reap_stale_containers
@@ -76,12 +82,18 @@ __all__ = [
     "Answer",
     "CellResult",
     "DataFrameData",
+    "DockerDriver",
+    "ExitInfo",
     "InfrastructureError",
+    "Launched",
     "Limits",
+    "SandboxDriver",
+    "SandboxInfo",
     "SandboxPool",
     "SandboxSession",
     "SeriesData",
     "TransferError",
+    "as_driver",
     "container_config",
     "ensure_image",
     "image_tag",

@@ -6,7 +6,8 @@ import collections
 import logging
 import threading
 
-from .session import InfrastructureError, Limits, SandboxSession, docker_from_env
+from .driver import as_driver
+from .session import InfrastructureError, Limits, SandboxSession
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class SandboxPool:
         self.size = size
         self.max_age_s = max_age_s
         self.labels = labels
-        self._client = docker_client or docker_from_env()
+        self._client = as_driver(docker_client)  # a driver, a docker-py client or None (driver.py)
         self._idle: collections.deque[SandboxSession] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()

@@ -103,7 +103,8 @@ class Answer:
 
 
 def docker_from_env():
-    """docker.from_env() (honours DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH)."""
+    """docker.from_env() (honours DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH); for image builds
+    and tools. Containers are started, listed and removed through a driver (driver.py)."""
     try:
         client = docker.from_env()
         client.ping()
@@ -158,14 +159,13 @@ def container_config(image: str, limits: Limits, labels: dict | None = None) -> 
 class SandboxSession:
     """A started container with a ready kernel. Use :meth:`start` or ``SandboxPool.acquire()``."""
 
-    def __init__(self, *, client, container, stream: AttachedStream, nonce: str, limits: Limits, image: str):
-        self._client = client
-        self._container = container
+    def __init__(self, *, driver, container_id: str, stream: AttachedStream, nonce: str, limits: Limits, image: str):
+        self._driver = driver
         self._stream = stream
         self._nonce = nonce
         self.limits = limits
         self.image = image
-        self.container_id: str = container.id
+        self.container_id: str = container_id
         self.status = "ok"
         self.flags: set[str] = set()
         self.created_monotonic = time.monotonic()
@@ -183,23 +183,20 @@ class SandboxSession:
 
     @classmethod
     def launch(cls, image: str, limits: Limits, docker_client=None, *, labels: dict | None = None):
-        """Start a container and wait until its kernel is ready; the clock is not started yet."""
-        client = docker_client or docker_from_env()
+        """Start a container and wait until its kernel is ready; the clock is not started yet.
+
+        `docker_client`: a sandbox driver (driver.py), a docker-py client, or None for the engine
+        of the environment."""
+        from .driver import as_driver
+
+        driver = as_driver(docker_client)
         t0 = time.monotonic()
+        launched = driver.launch(image, limits, labels or {})
+        stream = launched.stream
         try:
-            container = client.containers.create(**container_config(image, limits, labels))
-        except docker.errors.ImageNotFound as exc:
-            raise InfrastructureError(f"sandbox image {image} is missing (build it with ensure_image)") from exc
-        except ENGINE_ERRORS as exc:
-            raise InfrastructureError(f"could not create a sandbox container: {exc}") from exc
-        stream = None
-        try:
-            sock = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-            stream = AttachedStream(sock)
-            container.start()
             session = cls(
-                client=client,
-                container=container,
+                driver=driver,
+                container_id=launched.id,
                 stream=stream,
                 nonce=secrets.token_hex(16),
                 limits=limits,
@@ -211,10 +208,9 @@ class SandboxSession:
             if reply.get("ok") is not True:
                 raise InfrastructureError(f"sandbox agent failed to start: {reply.get('error')}")
         except BaseException as exc:
-            detail = stream.stderr_tail()[-2000:] if stream is not None else ""
-            if stream is not None:
-                stream.close()
-            _remove(container)
+            detail = stream.stderr_tail()[-2000:]
+            stream.close()
+            driver.remove(launched.id)
             if isinstance(exc, InfrastructureError):
                 raise
             if isinstance(exc, (Exception,)):
@@ -242,7 +238,7 @@ class SandboxSession:
             return
         self._closed = True
         self._stream.close()
-        _remove(self._container)
+        self._driver.remove(self.container_id)
 
     def __enter__(self):
         return self
@@ -272,12 +268,10 @@ class SandboxSession:
 
     def _died_status(self) -> str:
         try:
-            self._container.reload()
-            if self._container.attrs.get("State", {}).get("OOMKilled"):
-                return "memory"
-        except ENGINE_ERRORS:
-            pass
-        return "died"
+            ended = self._driver.wait(self.container_id, timeout_s=2.0)
+        except InfrastructureError:
+            return "died"
+        return "memory" if ended is not None and ended.oom_killed else "died"
 
     def _request(self, obj: dict, *, timeout_s: float, max_bytes: int):
         """Send one request and read its reply; None when the session ended on the way."""
@@ -453,21 +447,3 @@ def _parse_cell_result(body: dict) -> CellResult:
         duration_s=float(duration) if isinstance(duration, (int, float)) else 0.0,
         execution_count=count if type(count) is int else None,
     )
-
-
-def _remove(container) -> None:
-    # Twice: under load the engine may time out or still be removing; then at least stop it, and the
-    # reaper removes exited containers on its next run.
-    for attempt in range(2):
-        try:
-            container.remove(force=True)
-            return
-        except docker.errors.NotFound:
-            return
-        except ENGINE_ERRORS:
-            if attempt == 0:
-                time.sleep(0.2)
-    try:
-        container.kill()
-    except ENGINE_ERRORS:
-        pass

@@ -5,8 +5,8 @@
 #
 # The tag is mooc-app:<first 12 hex of a sha256 over every file that goes into the image>: this
 # recipe, requirements.txt and the application code (what `git ls-files` lists, without tests/,
-# bench/ and the files that only run the image: docker-compose.yml, smoke.sh, the READMEs, the
-# .env.example). Nothing changed: a no-op. The newest build is also tagged mooc-app:latest, which
+# bench/ and the files that only run the image: docker-compose.yml, smoke.sh, ensure-compose.sh, the
+# backup and restore scripts, the READMEs, the .env.example). Nothing changed: a no-op. The newest build is also tagged mooc-app:latest, which
 # docker-compose.yml runs unless MOOC_APP_IMAGE says otherwise. The last line on stdout is the tag;
 # progress goes to stderr.
 #
@@ -42,7 +42,7 @@ context_files() {
         (cd "$ROOT" && find . \( -name .git -o -name .venv -o -name var -o -name node_modules -o -name __pycache__ \
             -o -name test-artifacts -o -name '.*_cache' \) -prune -o -type f ! -name '*.pyc' ! -name .env -print0 |
             sed -z 's|^\./||')
-    fi | grep -z -v -E '^(tests|bench)/|(^|/)\.env$|^(README\.md|docker-compose\.yml|platform/deploy/(smoke\.sh|README\.md|\.env\.example))$' | LC_ALL=C sort -z
+    fi | grep -z -v -E '^(tests|bench)/|(^|/)\.env$|^(README\.md|docker-compose\.yml|platform/deploy/(smoke\.sh|ensure-compose\.sh|backup\.sh|restore\.sh|README\.md|\.env\.example))$' | LC_ALL=C sort -z
 }
 
 context_hash() {

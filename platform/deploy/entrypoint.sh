@@ -3,7 +3,8 @@
 #
 #   db | redis | nginx        the infrastructure, from Debian's packages in this image
 #   web                       wait for the database, migrate, then gunicorn config.wsgi
-#   worker                    wait for the database, then Celery on the celery and grading queues
+#   worker                    wait for the database, then Celery on $MOOC_WORKER_QUEUES (default: grading,
+#                             celery and email; docker-compose.yml runs one worker per queue)
 #   beat                      wait for the database, then Celery beat
 #   manage ARGS...            wait for the database, then manage.py ARGS (one-off operator commands)
 #   anything else             exec'd as given (a shell, for instance)
@@ -42,6 +43,15 @@ while True:
             sys.exit(f"entrypoint: database at {host} not reachable after {sys.argv[1]}s: {exc}")
         time.sleep(1)
 PY
+}
+
+# Prometheus (ops/metrics.py): each process of gunicorn or of Celery's pool writes its counts to files in this
+# folder and a scrape adds them up; emptied at start, as the library requires.
+metrics_dir() {
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/mooc-metrics}"
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    chown mooc:mooc "$PROMETHEUS_MULTIPROC_DIR"
 }
 
 role=${1:-web}
@@ -91,12 +101,17 @@ nginx)
 web)
     wait_for_db
     (as_mooc python manage.py migrate --noinput)
-    as_mooc gunicorn config.wsgi --bind 0.0.0.0:8000 --workers "${GUNICORN_WORKERS:-3}" \
-        --timeout "${GUNICORN_TIMEOUT:-60}" --access-logfile - --forwarded-allow-ips '*'
+    metrics_dir
+    # No gunicorn access log: the app logs one JSON line per request (logger mooc.access, with its request id).
+    as_mooc gunicorn config.wsgi --config python:ops.gunicorn_conf --bind 0.0.0.0:8000 \
+        --workers "${GUNICORN_WORKERS:-3}" --timeout "${GUNICORN_TIMEOUT:-60}" --forwarded-allow-ips '*'
     ;;
 worker)
+    # One queue per worker service in docker-compose.yml (grading | celery | email); all three by default.
     wait_for_db
-    as_mooc celery -A config worker -Q celery,grading \
+    metrics_dir
+    export METRICS_WORKER_PORT="${METRICS_WORKER_PORT:-9808}"  # the worker's own /metrics, on the compose network
+    as_mooc celery -A config worker -Q "${MOOC_WORKER_QUEUES:-grading,celery,email}" \
         --concurrency "${CELERY_CONCURRENCY:-2}" --loglevel INFO
     ;;
 beat)

@@ -13,7 +13,7 @@
 # a notebook graded through Redis → worker → sandbox. Exits non-zero on the first failure.
 #
 # Environment: MOOC_SMOKE_PROJECT (moocdeploy), MOOC_SMOKE_BIND (127.0.0.1:8080),
-# MOOC_SMOKE_KEEP=1 leaves the stack running (tear down: docker-compose -p moocdeploy down -v),
+# MOOC_SMOKE_KEEP=1 leaves the stack running (the command that tears it down is printed at the end),
 # MOOC_SMOKE_GRADING=0 skips the grading check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -27,13 +27,11 @@ say() { echo "smoke: $*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 pass() { say "ok: $*"; }
 
-if command -v docker-compose >/dev/null 2>&1; then
-    compose=(docker-compose -p "$PROJECT")
-elif docker compose version >/dev/null 2>&1; then
-    compose=(docker compose -p "$PROJECT")
-else
-    fail "neither docker-compose nor docker compose is installed (Debian: apt-get install docker-compose)"
-fi
+# The compose client: docker-compose or docker compose, else Debian's docker-compose is installed
+# (as `make engine` installs docker.io).
+client=$(platform/deploy/ensure-compose.sh | tail -n 1) || fail "no compose client (platform/deploy/ensure-compose.sh)"
+read -r -a compose <<<"$client"
+compose+=(-p "$PROJECT")
 if curl -s -o /dev/null --max-time 2 "$BASE/"; then
     fail "something already answers on $BIND; stop it or set MOOC_SMOKE_BIND"
 fi
@@ -59,6 +57,9 @@ GUNICORN_WORKERS=2
 CELERY_CONCURRENCY=1
 ENV
 export MOOC_APP_IMAGE MOOC_ENV_FILE MOOC_HTTP_BIND="$BIND"
+# The compose file names the env file, the image and the port through these variables: `down` without
+# them fails ("Couldn't find env file"), so the printed command carries them.
+teardown="cd $PWD && MOOC_ENV_FILE=$MOOC_ENV_FILE MOOC_APP_IMAGE=$MOOC_APP_IMAGE MOOC_HTTP_BIND=$BIND ${compose[*]} down -v --remove-orphans && rm -f $MOOC_ENV_FILE"
 
 cleanup() {
     local rc=$?
@@ -67,9 +68,10 @@ cleanup() {
         "${compose[@]}" logs --no-color --tail 25 >&2 2>/dev/null || true
     fi
     if [[ -n "${MOOC_SMOKE_KEEP:-}" ]]; then
-        say "left running (MOOC_SMOKE_KEEP): ${compose[*]} down -v; env file $MOOC_ENV_FILE"
+        say "left running (MOOC_SMOKE_KEEP); tear down with:"
+        say "  $teardown"
     else
-        "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || say "down failed: run ${compose[*]} down -v"
+        "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || say "down failed; run: $teardown"
         rm -f "$MOOC_ENV_FILE"
     fi
     exit "$rc"

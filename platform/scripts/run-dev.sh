@@ -44,7 +44,7 @@ fi
 
 # setsid: Ctrl-C reaches only this script, whose cleanup asks each service to stop (a signal sent
 # straight to Celery's pool children can leave the worker waiting on a lock they held).
-setsid .venv/bin/celery -A config worker -Q celery,grading --concurrency 2 --loglevel INFO >var/log/worker.log 2>&1 &
+setsid .venv/bin/celery -A config worker -Q celery,grading,email --concurrency 2 --loglevel INFO >var/log/worker.log 2>&1 &
 pids+=($!)
 echo "Celery worker started (pid ${pids[-1]}, log var/log/worker.log)."
 # Beat: the sandbox reaper, course-release e-mails and the nightly billing reconciliation.

@@ -139,7 +139,7 @@ class SubmissionFeedback(SignedInView):
         summary="A submission's feedback",
         description=(
             "What the submission page shows: each test with its points and message (hidden tests by name and "
-            "hint only), the output of the learner's own cells, notes. Empty until `finished`."
+            "failure message only), the output of the learner's own cells, notes. Empty until `finished`."
         ),
         responses=s.Feedback,
         tags=["submissions"],

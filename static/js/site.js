@@ -17,3 +17,12 @@
     }
   });
 })();
+// After a notebook submitted from the in-browser editor is saved, its submission page names the draft the
+// editor kept in this browser (grading/frontend/editor.js): it is saved now, so it goes.
+document.querySelectorAll("[data-draft-saved]").forEach((el) => {
+  try {
+    window.localStorage.removeItem(el.dataset.draftSaved);
+  } catch (error) {
+    /* no storage, no draft */
+  }
+});

@@ -27,7 +27,7 @@ from courses import services as course_services
 from tests.billing import helpers as h
 from tests.factories import CourseFactory, SpecializationFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 VISA = {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
 

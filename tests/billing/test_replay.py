@@ -134,6 +134,7 @@ def reset_billing_state():
         model.objects.all().delete()
 
 
+@pytest.mark.slow
 def test_shuffled_duplicated_delivery_ends_in_the_same_state(client, settings, celery_eager):
     settings.STRIPE_WEBHOOK_SECRET = "whsec_replay"
     start = int(time.time()) - 20 * h.DAY

@@ -15,6 +15,8 @@ from billing.models import Customer, Subscription, WebhookEvent
 from tests.billing import helpers as h
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.slow  # make check skips it; make test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

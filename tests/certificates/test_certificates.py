@@ -88,6 +88,7 @@ def test_unknown_id_is_404(client):
     assert client.get("/certificates/not-a-real-id/").status_code == 404
 
 
+@pytest.mark.slow
 def test_pdf_is_a_pdf_with_the_verification_link_and_a_qr_code(client):
     certificate = CertificateFactory()
     response = client.get(reverse("certificates:pdf", args=[certificate.public_id]))
@@ -98,6 +99,7 @@ def test_pdf_is_a_pdf_with_the_verification_link_and_a_qr_code(client):
     assert any(b"/URI (" + url + b")" in s for s in streams)  # the verification link, clickable
 
 
+@pytest.mark.slow
 def test_the_pdf_is_rendered_with_the_qr_code_of_the_verification_url(monkeypatch):
     certificate = CertificateFactory()
     rendered = {}

@@ -180,6 +180,7 @@ def test_course_page_says_graded_items_passed_apart_from_material_viewed(client,
     assert "✓ Course completed: graded items passed 1/1" in progress and "material viewed 25 %" in progress
 
 
+@pytest.mark.slow
 def test_the_completion_rule_travels_in_the_pack_and_a_bad_one_is_refused_with_its_line(demo_pack_copy, tmp_path):
     from courses.models import Course
     from courses.packs import PackError, load_pack, pack_apply, pack_export

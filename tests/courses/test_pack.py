@@ -22,6 +22,7 @@ def _normalised(pack):
     return data
 
 
+@pytest.mark.slow
 def test_demo_pack_is_valid_and_complete():
     pack = load_pack(DEMO_PACK)
     assert [c.title for c in pack.courses] == [
@@ -38,6 +39,7 @@ def test_demo_pack_is_valid_and_complete():
     assert len(pack.interviews) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_import_creates_everything_and_reimport_changes_nothing():
     pack = load_pack(DEMO_PACK)
@@ -50,6 +52,7 @@ def test_import_creates_everything_and_reimport_changes_nothing():
     assert (second.created, second.updated, second.removed) == ([], [], [])
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_reimport_updates_in_place_and_keeps_learner_progress(demo_pack_copy):
     pack_apply(pack=load_pack(demo_pack_copy))
@@ -145,6 +148,7 @@ def test_reading_body_may_not_escape_the_pack(demo_pack_copy):
     assert any("points outside the pack" in e for e in caught.value.errors)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_dry_run_writes_nothing(capsys):
     call_command("import_pack", str(DEMO_PACK), "--dry-run")
@@ -152,6 +156,7 @@ def test_dry_run_writes_nothing(capsys):
     assert not Specialization.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_round_trip_is_lossless(tmp_path):
     original = load_pack(DEMO_PACK)
@@ -171,6 +176,7 @@ def test_round_trip_is_lossless(tmp_path):
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_removed_items_are_deleted_and_reported(demo_pack_copy):
     pack_apply(pack=load_pack(demo_pack_copy))
@@ -178,8 +184,11 @@ def test_removed_items_are_deleted_and_reported(demo_pack_copy):
     lines = course_yaml.read_text().splitlines(keepends=True)
     # drop the last item of the file (the final "- kind:" block)
     start = max(i for i, line in enumerate(lines) if line.strip().startswith("- kind:"))
-    end = start + 1
-    while end < len(lines) and not lines[end].strip().startswith("- "):
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1  # up to the next list entry at the item's level (nested lists, e.g. a rubric, belong to it)
+    while end < len(lines) and not (
+        lines[end].strip().startswith("- ") and len(lines[end]) - len(lines[end].lstrip()) <= indent
+    ):
         end += 1
     removed_slug = next(line.split(":", 1)[1].strip().strip('"') for line in lines[start:end] if "slug:" in line)
     course_yaml.write_text("".join(lines[:start] + lines[end:]))

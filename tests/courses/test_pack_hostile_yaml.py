@@ -96,6 +96,7 @@ def test_import_pack_refuses_hostile_yaml_with_a_clear_error_and_writes_nothing(
     assert not Specialization.objects.exists() and not Course.objects.exists()
 
 
+@pytest.mark.slow
 def test_manage_py_import_pack_refuses_a_billion_laughs_far_below_a_memory_cap(demo_pack_copy):
     """The real command in its own process, with its address space capped at 1 GiB: before the bounded
     loader this pack took ~30 s and died of MemoryError under a 2 GiB cap."""

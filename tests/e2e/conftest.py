@@ -42,6 +42,9 @@ def page(browser, request, transactional_db):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # The content security policy (config/settings/base.py) must never refuse what the site itself loads.
+    refused = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     # Keep a picture of where each browser test ended, to look at when one fails.
     ARTIFACTS.mkdir(exist_ok=True)
@@ -49,6 +52,7 @@ def page(browser, request, transactional_db):
     page.goto("about:blank")
     page.wait_for_timeout(300)  # requests sent while leaving (keepalive progress) finish first
     context.close()
+    assert not refused, f"the content security policy refused: {refused}"
 
 
 @pytest.fixture

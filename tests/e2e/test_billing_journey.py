@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from tests.e2e.page_checks import wait_until
+
 pytestmark = pytest.mark.e2e
 
 PAID = "/courses/neural-networks-and-deep-learning/logistic-regression-as-a-neural-network/"
@@ -84,7 +86,7 @@ def test_trial_watch_cancel_complete_end_and_keep_the_completed_course(
     page.goto(live_server.url + PAID)
     expect(page.get_by_role("heading", name="Logistic Regression as a Neural Network")).to_be_visible()
     page.locator("video").evaluate("v => { v.muted = true; return v.play(); }")
-    page.wait_for_function("document.querySelector('video').currentTime > 0.5")
+    wait_until(page, "document.querySelector('video').currentTime > 0.5")
 
     # The countdown counts the whole first day: 7 days left right after starting.
     page.get_by_role("link", name="Billing").click()

@@ -83,6 +83,17 @@ def learner_world(transactional_db, demo_content):
 
     forum_demo.seed(django_settings.BASE_DIR / "content" / "demo" / "forums.yaml")
     code_and_math = Thread.objects.get(title__startswith="propagate() fails")
+
+    from peer_review import selectors as peer_selectors
+    from peer_review.models import Assignment as PeerAssignment
+    from tests.peer_review import world as peer_world
+
+    peer = PeerAssignment.objects.get(item__slug="case-study-write-up")
+    top = {c.name: c.max_points for c in peer_selectors.rubric(assignment=peer)}
+    peer_state = peer_world.build(
+        peer, learner, peers=[SubscriptionFactory().user for _ in range(4)], top_scores=top,
+        comments={"metric": "A clear metric and a target: `recall >= 0.95` at 90 % precision."},
+    )  # fmt: skip
     pages = {
         "home": "/",
         "catalog": "/courses/",
@@ -110,6 +121,10 @@ def learner_world(transactional_db, demo_content):
         "forum-search": f"/forums/{lecture.course.slug}/?q=shapes+aligned&unanswered=",
         "forum-thread": code_and_math.get_absolute_url(),
         "forum-ask": f"/forums/{lecture.course.slug}/ask/?item={item.pk}",
+        "peer-review": peer.item.get_absolute_url(),
+        "peer-review-training": f"/peer-review/{peer.pk}/training/",
+        "peer-review-review": f"/peer-review/work/{peer_state['lease'].pk}/",
+        "peer-review-assigned": "/peer-review/assigned/",
         "interviews": "/heroes/",
         "interview": interview.get_absolute_url(),
         "not-found": "/no/such/page/",

@@ -90,7 +90,7 @@ def test_upload_a_notebook_and_watch_it_graded_live(page, live_server, celery_wo
     expect(page.get_by_text("Passed", exact=True)).to_be_visible()
     expect(page.locator(".test-name").filter(has_text="sigmoid_array")).to_contain_text("hidden")
 
-    # A second attempt that fails a hidden test shows only its name and hint.
+    # A second attempt that fails a hidden test shows only its name; its hint opens on demand.
     wrong = tmp_path / "wrong.ipynb"
     wrong.write_text(
         json.dumps(notebook("import numpy as np", "def sigmoid(z):\n    return 0.5", keys={0: "cell-1", 1: "cell-2"}))
@@ -99,6 +99,8 @@ def test_upload_a_notebook_and_watch_it_graded_live(page, live_server, celery_wo
     page.locator("input[type=file]").set_input_files(str(wrong))
     page.get_by_role("button", name="Upload and grade").click()
     expect(page.locator("[data-status=graded]")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("This hidden test failed.").first).to_be_visible()
+    page.get_by_role("button", name="Show a hint (1 of 1)").click()
     expect(page.get_by_text("Make sure sigmoid works on whole arrays.").first).to_be_visible()
     assert "0.8807" not in page.content()
     page.screenshot(path=str(ROOT / "test-artifacts" / "grading-feedback.png"), full_page=True)

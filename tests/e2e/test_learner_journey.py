@@ -6,6 +6,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from tests.e2e.page_checks import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -65,9 +67,9 @@ def test_sign_up_verify_watch_a_lecture_and_see_progress(page, live_server, demo
     video = page.locator("video")
     page.get_by_label("Playback speed").select_option("2")
     page.locator("[data-transcript] button").first.click()
-    page.wait_for_function("document.querySelector('video').currentTime > 1")
+    wait_until(page, "document.querySelector('video').currentTime > 1")
     expect(page.locator("[data-transcript] button.active")).to_have_count(1)
-    page.wait_for_function("document.querySelector('video').ended", timeout=30_000)
+    wait_until(page, "document.querySelector('video').ended", timeout=30_000)
     expect(page.locator("[data-status]")).to_have_text("✓ Completed", timeout=10_000)
     assert video.evaluate("v => v.playbackRate") == 2
 
@@ -92,10 +94,10 @@ def test_transcript_click_seeks_and_resume_returns_there(page, live_server, demo
     page.goto(live_server.url + "/courses/neural-networks-and-deep-learning/what-is-a-neural-network/")
 
     page.locator("[data-transcript] button").nth(2).click()
-    page.wait_for_function("document.querySelector('video').currentTime >= 7")
+    wait_until(page, "document.querySelector('video').currentTime >= 7")
     with page.expect_response(lambda r: "/progress/items/" in r.url and r.request.method == "POST" and r.ok):
         page.locator("video").evaluate("v => v.pause()")  # the pause handler posts the position
 
     page.reload()
-    page.wait_for_function("document.querySelector('video').currentTime >= 6.5")
+    wait_until(page, "document.querySelector('video').currentTime >= 6.5")
     expect(page.locator("[data-status]")).to_contain_text("Resuming from 0:0")

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.page_checks import wait_until
+
 pytestmark = pytest.mark.e2e
 
 QUIZ = "/courses/neural-networks-and-deep-learning/week-1-quiz/"
@@ -110,14 +112,14 @@ def test_in_video_question_pauses_the_lecture_and_explains(page, live_server, de
     assert card["x"] >= 0 and card["x"] + card["width"] <= width
     resume.click()
     expect(overlay).to_be_hidden()
-    page.wait_for_function("!document.querySelector('video').paused")
+    wait_until(page, "!document.querySelector('video').paused")
 
     # The second question can be skipped.
     expect(overlay).to_be_visible(timeout=15_000)
     expect(overlay).to_contain_text("max(0")
     overlay.get_by_role("button", name="Skip").click()
     expect(overlay).to_be_hidden()
-    page.wait_for_function("document.querySelector('video').ended", timeout=20_000)
+    wait_until(page, "document.querySelector('video').ended", timeout=20_000)
     expect(page.locator("[data-status]")).to_have_text("✓ Completed", timeout=10_000)
     # Leave the player before the test ends, so no progress beacon races the database flush.
     page.goto(live_server.url + "/courses/neural-networks-and-deep-learning/")

@@ -11,7 +11,7 @@ from tests.factories import CourseFactory
 
 from .conftest import member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 FLOOR = 0.75  # measured 0.79 with 1,000 distractors per course, threshold 0.12
 

@@ -50,9 +50,9 @@ class FakeSession:
             with contextlib.redirect_stdout(buffer):
                 exec(compile(code, "<cell>", "exec"), self.namespace)  # noqa: S102 - the learner side of a fake
         except Exception as exc:  # noqa: BLE001
-            return FakeCell(
-                "error", [{"output_type": "stream", "text": buffer.getvalue()}], 0.0, type(exc).__name__, str(exc)
-            )
+            error = {"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": []}
+            stream = {"output_type": "stream", "name": "stdout", "text": buffer.getvalue()}
+            return FakeCell("error", [stream, error], 0.0, type(exc).__name__, str(exc))
         return FakeCell("ok", [{"output_type": "stream", "name": "stdout", "text": buffer.getvalue()}])
 
     def fetch(self, expr: str) -> FakeAnswer:

@@ -55,7 +55,7 @@ def test_assert_tests_pass_and_fail_with_messages():
     report = _grade(_nb(SQUARES), tests)
     assert [(t.name, t.passed) for t in report.tests] == [("values", True), ("invalid", True), ("bad", False)]
     assert report.score == 3 and report.max_score == 4
-    assert report.tests[2].message == "two squares"
+    assert report.tests[2].message.startswith("two squares\nExpected: array of shape (2,), dtype int64: [1, 5]\n")
 
 
 def test_nbgrader_delete_and_restore_is_mirrored_into_the_kernel():
@@ -124,7 +124,7 @@ def test_an_array_of_the_right_shape_with_wrong_values_is_not_described_as_the_e
     assert report.tests[0].message == "expected array of shape (2,), dtype float64 with other values"
 
 
-def test_hidden_tests_show_name_and_hint_only():
+def test_hidden_tests_show_name_and_author_message_only():
     tests = [
         TestSpec(
             name="secret",
@@ -132,21 +132,15 @@ def test_hidden_tests_show_name_and_hint_only():
             code="assert squares(50)[-1] == 2501, 'boundary 2500'",
             visibility="hidden",
             hint="Check large n.",
+            failure_message="squares(n) must end with n squared.",
         )
     ]
     report = _grade(_nb(SQUARES), tests)
     learner_view = report.tests[0].for_learner()
-    assert learner_view == {
-        "name": "secret",
-        "passed": False,
-        "status": "failed",
-        "points": 0.0,
-        "max_points": 1.0,
-        "message": "Check large n.",
-        "visibility": "hidden",
-        "hint": "Check large n.",
-    }
+    assert learner_view["message"] == "squares(n) must end with n squared."
+    assert learner_view["passed"] is False and learner_view["status"] == "failed"
     assert "2501" not in str(learner_view) and "boundary" not in str(learner_view)
+    assert "boundary 2500" in report.tests[0].message  # staff see the assertion's own text
 
 
 def test_tests_placed_after_a_cell_see_the_state_at_that_point():
@@ -302,12 +296,41 @@ def test_an_untransferable_learner_global_only_matters_if_the_test_uses_it():
     assert "could not be checked" in report.tests[1].message
 
 
-def test_outputs_after_a_hidden_test_are_withheld():
-    notebook = _nb("def f(v):\n    print('got', v)\n    return v", ("", {"role": "test"}), "print('later')")
-    tests = [TestSpec(name="secret", points=1, code="assert f(424242) == 424242", after="c1", visibility="hidden")]
-    report = _grade(notebook, tests)
-    shown = str([c.outputs for c in report.cells])
-    assert "424242" not in shown and "Output not shown" in shown
+def _learner_visible(report):
+    """Everything of a report that reaches the learner (page, REST API, exports)."""
+    times = [c.duration_s for c in report.cells] + [report.execution_time]
+    # Times come from before the hidden tests (compared for equality they would only measure noise).
+    assert all(round(t * 10) == t * 10 for t in times), times
+    cells = [(c.index, c.status, c.outputs, c.error) for c in report.cells]
+    return cells, [t.for_learner() for t in report.tests], report.flags
+
+
+def test_nothing_learner_visible_depends_on_a_hidden_tests_inputs():
+    """Hole 1: a function recorded the argument a hidden test passed, and 64 cells placed after the
+    tests each ended ok or error on one bit of it; statuses, outputs and durations decoded it."""
+    spy = (
+        "import time\nseen = []\n"
+        "def f(v):\n    seen.append(v)\n    return v\n"
+        "def bit(i):\n    return (seen[-1] >> i) & 1 if seen else 0\n"
+    )
+    leak_cells = [
+        f"print('bit {i}', bit({i}))\ntime.sleep(0.002 * bit({i}))\nif bit({i}):\n    raise ValueError(seen)"
+        for i in range(12)
+    ]
+    notebook = _nb(spy, ("", {"role": "test"}), *leak_cells)
+    views = []
+    for secret in (0b101101100111, 0b010010011000):
+        tests = [
+            TestSpec(name="secret", points=1, code=f"assert f({secret}) == {secret}", after="c1", visibility="hidden"),
+            TestSpec(name="echo", points=1, code="assert f(7) == 8"),  # a public test after all cells
+        ]
+        report = _grade(notebook, tests)
+        assert report.tests[0].passed
+        views.append(_learner_visible(report))
+    assert views[0] == views[1]
+    cells, public_tests, _ = views[0]
+    assert {status for _, status, *_ in cells} == {"ok", "feedback"}  # the spy cells ran before the hidden test
+    assert "bit 0 0" in str(cells) and public_tests[1]["status"] == "failed"
 
 
 def test_missing_and_duplicated_locked_cells_are_flagged():
@@ -347,7 +370,7 @@ def test_a_test_during_which_the_kernel_dies_is_reported_as_not_run(after):
     assert report.score == 0 and "kernel stopped" in report.tests[0].message
 
 
-def test_failure_details_after_a_hidden_test_do_not_echo_its_inputs():
+def test_public_tests_and_cells_show_full_details_and_hidden_inputs_never_reach_them():
     keeps = (
         "seen = []\ndef f(v):\n    seen.append(v)\n"
         "    if len(seen) > 1:\n        raise ValueError(f'inputs {seen}')\n    return v"
@@ -362,9 +385,10 @@ def test_failure_details_after_a_hidden_test_do_not_echo_its_inputs():
     learner = [t.for_learner() for t in report.tests]
     shown = str(learner) + str([(c.outputs, c.error) for c in report.cells])
     assert "424242" not in shown, shown
-    assert learner[1]["message"].startswith("This test failed. Details are not shown")
-    assert learner[2]["message"] == "f(2) should be 2."
-    assert "424242" in report.tests[1].message  # staff still see the full text
+    assert report.cells[-1].error == "ValueError: cell []"  # the learner's own error, in full
+    assert learner[1]["passed"]
+    assert learner[2]["message"] == "f(2) should be 2. (ValueError: inputs [1, 2])"
+    assert "424242" in report.tests[0].message  # staff see the hidden test's full text
 
 
 def test_an_empty_array_does_not_pass_allclose_or_isclose_vacuously():
@@ -410,3 +434,131 @@ def test_tests_after_a_reset_of_the_namespace_still_run():
     ]
     report = _grade(notebook, tests)
     assert [t.passed for t in report.tests] == [True, True, True], [t.message for t in report.tests]
+
+
+def test_empty_broadcasts_fail_with_the_idioms_nbgrader_material_uses():
+    """Hole 2: np.all(f(x) == y), (f(x) == y).all() and np.all(np.abs(f(x) - y) < tol) passed for a
+    function returning np.zeros((0, 1)); the guard covered allclose/isclose only."""
+    idioms = [
+        "assert np.all(f(x) == y)",
+        "assert (f(x) == y).all()",
+        "assert np.all(np.abs(f(x) - y) < 1e-6)",
+        "assert np.all(np.array(f(x)) == [0.5, 0.7])",
+        "assert (np.asarray(f(x)) == np.array(y)).all()",
+    ]
+    tests = [
+        TestSpec(name=f"idiom{i}", points=1, code=f"import numpy as np\nx = 1.0\ny = np.array([0.5, 0.7])\n{code}")
+        for i, code in enumerate(idioms)
+    ]
+    empty = _grade(_nb("import numpy as np\ndef f(x):\n    return np.zeros((0, 1))"), tests)
+    assert empty.score == 0, [t.message for t in empty.tests]
+    assert "compares nothing" in empty.tests[0].message and "(0, 1)" in empty.tests[0].message
+    honest = _grade(_nb("import numpy as np\ndef f(x):\n    return np.array([0.5, 0.7])"), tests)
+    assert honest.score == len(idioms), [t.message for t in honest.tests]
+    # An empty answer that is expected to be empty still passes, and so does a property of every element.
+    both_empty = TestSpec(name="e", points=1, code="import numpy as np\nassert np.all(f(1) == np.zeros((0, 1)))")
+    positive = TestSpec(name="p", points=1, code="assert (f(1) >= 0).all()")
+    assert _grade(_nb("import numpy as np\ndef f(x):\n    return np.zeros((0, 1))"), [both_empty, positive]).score == 2
+
+
+def test_a_huge_broadcast_or_allocation_fails_the_test_and_the_worker_survives(monkeypatch):
+    """Hole 3: a (250000, 1) answer given to np.allclose against 599 values grew the worker by 1.3 GB."""
+    monkeypatch.setattr(engine, "TEST_MEMORY_BYTES", 256 * 1024 * 1024)
+    notebook = _nb("import numpy as np\ndef f():\n    return np.zeros((250000, 1))")
+    tests = [
+        TestSpec(
+            name="allclose",
+            points=1,
+            code="import numpy as np\nassert np.allclose(f(), np.linspace(0, 1, 599))",
+            visibility="hidden",
+        ),
+        # Not a ufunc: only the address-space limit stops this one (about 2 GB of list).
+        TestSpec(name="alloc", points=1, code="big = [0.0] * (len(f()) * 1000)\nassert len(big) > 0"),
+        TestSpec(name="after", points=1, code="assert f().shape == (250000, 1)"),
+    ]
+    report = _grade(notebook, tests)
+    messages = {t.name: t.message for t in report.tests}
+    assert "would broadcast to shape (250000, 599)" in messages["allclose"]
+    assert "more than 256 MB of the grader's memory" in messages["alloc"]
+    assert [t.passed for t in report.tests] == [False, False, True]
+
+
+def test_a_test_that_spins_on_a_learner_value_is_stopped_by_the_cpu_bound(monkeypatch):
+    monkeypatch.setattr(engine, "TEST_CPU_SECONDS", 0.3)
+    notebook = _nb("def f():\n    return 10 ** 12")
+    spin = TestSpec(
+        name="spin",
+        points=1,
+        code="n = f()\ntry:\n    while n > 0:\n        n -= 1\nexcept Exception:\n    pass\nassert n == 0",
+    )
+    report = _grade(notebook, [spin, TestSpec(name="next", points=1, code="assert f() == 10 ** 12")])
+    assert "took more than 0.3 s of the grader's time" in report.tests[0].message
+    assert report.tests[1].passed
+
+
+def test_an_unimplemented_function_is_named_with_its_cell():
+    starter = _nb(
+        "import numpy as np",
+        "def sigmoid(z):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+        "def predict(x):\n    return sigmoid(x) > 0.5",
+        ("assert sigmoid(0) == 0.5", {"role": "test"}),
+    )
+    tests = [
+        TestSpec(name="sigmoid", points=1, code="assert sigmoid(0) == 0.5", after="c3"),
+        TestSpec(name="predict", points=1, code="assert predict(1.0)"),
+        TestSpec(name="hidden", points=1, code="assert sigmoid(1) > 0.5", visibility="hidden"),
+    ]
+    report = _grade(starter, tests)
+    learner = [t.for_learner() for t in report.tests]
+    assert learner[0]["message"] == "`sigmoid` is not implemented yet — cell 2 still raises NotImplementedError."
+    assert learner[1]["message"] == "`predict` raised NotImplementedError: `sigmoid` (cell 2) not implemented yet."
+    assert learner[2]["message"] == "This hidden test failed."
+    feedback = report.cells[-1]  # the released assert ran in the kernel for feedback
+    assert feedback.outputs[1:] == [
+        {
+            "type": "error",
+            "text": "NotImplementedError: `sigmoid` is not implemented yet — cell 2 still raises NotImplementedError.",
+        }
+    ]
+
+
+def test_a_public_failure_shows_expected_and_got_like_numpy_testing():
+    notebook = _nb("import numpy as np\ndef sigmoid(z):\n    return np.full(np.shape(z), 0.5)")
+    tests = [
+        TestSpec(
+            name="allclose",
+            points=1,
+            code="import numpy as np\n"
+            "assert np.allclose(sigmoid(np.array([-1.0, 0.0, 2.0])), [0.26894142, 0.5, 0.88079708])",
+        ),
+        TestSpec(name="eq", points=1, code="assert sigmoid(1.0) == 0.7310585786300049, 'sigmoid(1)'"),
+        TestSpec(
+            name="shape",
+            points=1,
+            code="import numpy as np\nassert np.array_equal(sigmoid(np.ones((2, 3))), np.ones(3))",
+        ),
+        TestSpec(name="hidden", points=1, code="assert sigmoid(3.0) == 0.95", visibility="hidden"),
+    ]
+    report = _grade(notebook, tests)
+    close, eq, shape, hidden = (t.for_learner()["message"] for t in report.tests)
+    assert close.splitlines() == [
+        "Expected: array of shape (3,), dtype float64: [0.26894142, 0.5, 0.88079708]",
+        "Got:      array of shape (3,), dtype float64: [0.5, 0.5, 0.5]",
+        "Mismatched elements: 2 / 3 (66.7%)",
+        "  at (0,): got 0.5, expected 0.26894142",
+        "  at (2,): got 0.5, expected 0.88079708",
+        "Max absolute difference: 0.380797",
+        "Tolerance: rtol=1e-05, atol=1e-08",
+    ]
+    assert eq.splitlines() == ["sigmoid(1)", "Expected: 0.7310585786300049", "Got:      0.5"]
+    assert "Shapes differ: expected (3,), got (2, 3)." in shape
+    assert hidden == "This hidden test failed." and "0.95" in report.tests[3].message
+
+
+def test_the_self_check_warns_about_asserts_an_empty_array_passes():
+    assert engine.empty_pass_warnings("import numpy as np\nassert np.all(f(x) == y)") == ["np.all(f(x) == y)"]
+    assert engine.empty_pass_warnings("assert all(a == b for a, b in zip(f(x), y))") == [
+        "all((a == b for a, b in zip(f(x), y)))"
+    ]
+    assert engine.empty_pass_warnings("r = f(x)\nassert r.shape == (2,)\nassert (r == y).all()") == []
+    assert engine.empty_pass_warnings("assert f(1) == 2") == []

@@ -47,7 +47,7 @@ def test_zero_cells_is_refused():
 
 
 def test_over_the_size_limit_is_refused_before_parsing():
-    _reject(b"x" * 2001, "The file is 2.0 kB; notebooks may be at most 2.0 kB", limit=2000)
+    _reject(b"x" * 2001, "The file is 2,001 bytes; notebooks may be at most 2,000 bytes", limit=2000)
 
 
 def test_nbformat_3_is_converted():

@@ -66,7 +66,7 @@ def test_attempt_limit_and_cooldown(subscriber, monkeypatch):
     assignment = make_assignment(max_attempts=2, cooldown_minutes=10)
     now = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
     services.submission_create(assignment=assignment, learner=subscriber, data=as_bytes(SIGMOID_STARTER), now=now)
-    with pytest.raises(services.SubmissionRejected, match="submit again in 5 minutes"):
+    with pytest.raises(services.SubmissionRejected, match="submit again in 5:00"):
         services.submission_create(
             assignment=assignment,
             learner=subscriber,
@@ -182,7 +182,7 @@ def test_stale_submissions_are_requeued_and_orphan_runs_closed(subscriber, monke
     assert services.submissions_requeue_stale(now=later) == 2
     crashed.refresh_from_db()
     orphan.refresh_from_db()
-    assert crashed.status == "queued" and orphan.status == "error"
+    assert crashed.status == "queued" and orphan.status == "abandoned"
     assert services.submissions_requeue_stale(now=timezone.now()) == 0  # fresh ones are left alone
 
 

@@ -91,6 +91,7 @@ def test_in_video_question_after_the_end_of_the_lecture_is_an_error(demo_pack_co
         load_pack(demo_pack_copy)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_demo_quizzes_import_with_their_settings_and_in_video_questions():
     pack_apply(pack=load_pack(DEMO_PACK))

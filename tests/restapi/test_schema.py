@@ -12,6 +12,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 UPDATE = "make api-schema  (= .venv/bin/python manage.py spectacular --file docs/api/openapi.yaml --validate)"
 
 
+@pytest.mark.slow
 def test_the_committed_schema_matches_the_code(db):
     out = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)

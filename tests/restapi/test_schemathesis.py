@@ -14,6 +14,8 @@ from tests.factories import CertificateFactory, LectureFactory, NotificationFact
 from tests.grading.conftest import SIGMOID_SOLUTION, as_bytes, make_assignment
 from tests.restapi.conftest import token_for
 
+pytestmark = pytest.mark.slow  # make check skips it; make test runs it
+
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

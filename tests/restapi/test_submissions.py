@@ -219,7 +219,7 @@ def _graded(assignment, learner) -> Submission:
             GradedTest("sigmoid_zero", "code", "public", 1, 1, True, "passed", "Passed."),
             GradedTest(
                 "sigmoid_array", "code", "hidden", 0, 2, False, "failed",
-                message="expected [0.2689, 0.8808] for inputs [-1, 2]", hint="Make sure sigmoid works on arrays.",
+                message="expected [0.2689, 0.8808] for inputs [-1, 2]", hints=["Make sure sigmoid works on arrays."],
             ),
         ],
         cells=[CellReport(index=1, key="cell-1", status="ok", outputs=[{"type": "stream", "text": "hi\n"}])],
@@ -242,7 +242,7 @@ def test_feedback_is_what_the_submission_page_shows_and_hides_hidden_test_detail
         "status": "failed",
         "points": 0.0,
         "max_points": 2.0,
-        "message": "Make sure sigmoid works on arrays.",
+        "message": "This hidden test failed.",  # the author's message only: hints are revealed on demand
     }
     assert "0.2689" not in json.dumps(body)  # the hidden test's inputs and expected values stay hidden
     assert body["outputs"] == [{"cell": 2, "text": "hi\n"}]

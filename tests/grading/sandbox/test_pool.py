@@ -76,16 +76,17 @@ def test_reaper_removes_only_old_labelled_containers(sandbox_image, docker_clien
         return docker_client.containers.create(sandbox_image, network_mode="none", labels=labels)
 
     old, fresh, foreign, exited = make(7200), make(10), make(7200, sandbox_label=False), make(10)
+    unstarted = make(600)  # created, never started: its worker died in between
     exited.start()  # the agent exits at once without its host: a used-up container, never in use again
     exited.wait(timeout=30)
     try:
         removed = reap_stale_containers(docker_client, older_than_s=3600)
         remaining = {c.id for c in containers_with(docker_client, test_label)}
-        assert removed >= 2
-        assert old.id not in remaining and exited.id not in remaining
+        assert removed >= 3
+        assert old.id not in remaining and exited.id not in remaining and unstarted.id not in remaining
         assert fresh.id in remaining and foreign.id in remaining
     finally:
-        for c in (old, fresh, foreign, exited):
+        for c in (old, fresh, foreign, exited, unstarted):
             with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True)
 
