@@ -274,6 +274,14 @@ def charge_refunded_sync(*, data: dict) -> Invoice | None:
             )
             if not created and refund.invoice_id is None and invoice is not None:
                 Refund.objects.filter(pk=refund.pk).update(invoice=invoice)
+            if created and invoice is not None and invoice.user:
+                # A refund made in the Stripe dashboard: the learner hears of it as of one made here.
+                emails.notify_learner(
+                    user=invoice.user,
+                    template="refund",
+                    event_key=str(refund.pk),
+                    context={"refund": refund, "invoice": invoice},
+                )
         if invoice is not None:
             _recount_refunded(invoice, reported=data.get("amount_refunded") or 0)
     return invoice

@@ -180,3 +180,24 @@ def test_access_ending_without_a_final_event_is_told_once(client, secret, learne
     h.post_event(client, h.event("customer.subscription.deleted", ended, created=NOW + 60), secret)
     [message] = sent_to(learner, "Your subscription has ended")
     assert "could not be collected" in message.body and courses[0].title in message.body
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_e_mailed_once(client, secret, learner):
+    paid = h.invoice(
+        "in_grace_9",
+        "cus_grace",
+        "sub_grace",
+        status="paid",
+        created=NOW,
+        amount=4900,
+        charge="ch_grace_9",
+        billing_reason="subscription_cycle",
+        period_start=NOW,
+        period_end=NOW + 30 * h.DAY,
+    )
+    h.post_event(client, h.event("invoice.paid", paid, created=NOW), secret)
+    charge = h.charge_refunded("ch_grace_9", amount=4900, refunds=[("re_dash", 2500)], payment_intent="pi_9")
+    for _ in range(2):
+        h.post_event(client, h.event("charge.refunded", charge, created=NOW + 60), secret)
+    [message] = sent_to(learner, "We refunded your payment")
+    assert "$25.00" in message.body and "Refunded in the Stripe dashboard" in message.body and SITE in message.body

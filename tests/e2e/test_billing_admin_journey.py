@@ -53,6 +53,14 @@ def shots(page, name):
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def check_page(page):
+    """No sideways scrolling and no serious or critical axe finding, at phone and desktop width."""
+    for width, height in ((390, 844), (1280, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert horizontal_overflow(page) == [], width
+        assert axe_findings(page) == [], width
+
+
 def other_lecture_url():
     from courses.models import Item
 
@@ -133,11 +141,10 @@ def test_apply_for_financial_aid_staff_approve_and_the_course_opens(
     assert page.goto(live_server.url + other_lecture_url()).status == 403
 
     page.goto(live_server.url + "/billing/")
+    check_page(page)
     page.get_by_role("link", name="Apply for financial aid").click()
     expect(page.get_by_role("heading", name="Financial aid", exact=True)).to_be_visible()
-    for width, height in ((390, 844), (1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        assert horizontal_overflow(page) == [] and axe_findings(page) == []
+    check_page(page)
     page.get_by_label("Why can you not pay for the subscription?").fill("I am a student without an income this year.")
     page.get_by_label("What do you want to do with what you learn?").fill("Build a speech model for my language.")
     page.get_by_role("button", name="Send my application").click()
@@ -168,3 +175,9 @@ def test_apply_for_financial_aid_staff_approve_and_the_course_opens(
     page.goto(live_server.url + "/billing/financial-aid/")
     expect(page.locator("[data-aid-status=approved]")).to_contain_text(f"free access until {until:%-d %B %Y}")
     shots(page, "financial-aid-approved")
+    page.goto(live_server.url + "/billing/")
+    expect(page.locator("[data-grant]")).to_contain_text(
+        f"Free access (financial aid) to every course until {until:%-d %B %Y}"
+    )
+    check_page(page)
+    shots(page, "billing-with-financial-aid")
