@@ -52,8 +52,10 @@ setsid .venv/bin/celery -A config beat --schedule var/celerybeat-schedule --logl
 pids+=($!)
 echo "Celery beat started (pid ${pids[-1]}, log var/log/beat.log)."
 # Every e-mail (sign-up, billing, notifications delivered by the worker) is shown here as it is sent.
-touch var/log/mail.log
-tail -n 0 -F var/log/mail.log 2>/dev/null | sed -u 's/^/  mail │ /' &
+mail_log="${DEV_MAIL_LOG:-${VAR_DIR:-var}/log/mail.log}"
+mkdir -p "$(dirname "$mail_log")"
+touch "$mail_log"
+tail -n 0 -F "$mail_log" 2>/dev/null | sed -u 's/^/  mail │ /' &
 pids+=($!)
 echo
 echo "Serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop; e-mails appear below as they are sent)"
