@@ -78,7 +78,8 @@
           completed = true;
           status.textContent = "✓ Completed";
           root.dataset.complete = "1";
-        } else if (!data.complete) {
+        } else if (!data.complete && !completed) {
+          // Answers may arrive out of order: a late one from before the end never undoes "Completed".
           status.textContent = Math.round(data.watched * 100) + "% watched";
         }
       })

@@ -94,11 +94,28 @@ def learner_world(transactional_db, demo_content):
         peer, learner, peers=[SubscriptionFactory().user for _ in range(4)], top_scores=top,
         comments={"metric": "A clear metric and a target: `recall >= 0.95` at 90 % precision."},
     )  # fmt: skip
+    # The schedule: started the first course 16 days ago (behind: the banner with its reset on the home,
+    # course and progress pages, deadlines on items); in the second course week 2 opens on a date to come
+    # and week 3 ten days after the learner starts; a calendar address on the progress page.
+    from courses import services as course_services
+    from courses.models import Enrollment, Week
+
+    enrollment, _ = Enrollment.objects.get_or_create(user=learner, course=lecture.course)
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=now - datetime.timedelta(days=16))
+    second = Item.objects.filter(course__order=2).select_related("course").first().course
+    Week.objects.filter(course=second, number=2).update(release_date=datetime.date.today() + datetime.timedelta(days=5))
+    Week.objects.filter(course=second, number=3).update(release_after_days=10)
+    opens_later = Item.objects.filter(course=second, week__number=2).order_by("order").first()
+    drip = Item.objects.filter(course=second, week__number=3).order_by("order").first()
+    course_services.calendar_feed_get(user=learner)
     pages = {
         "home": "/",
         "catalog": "/courses/",
         "specialization": spec.get_absolute_url(),
         "course": lecture.course.get_absolute_url(),
+        "course-with-locked-weeks": second.get_absolute_url(),
+        "item-opens-on-a-date": opens_later.get_absolute_url(),
+        "item-opens-after-start": drip.get_absolute_url(),
         "lecture": lecture.get_absolute_url(),
         "reading": reading.get_absolute_url(),
         "quiz": quiz.item.get_absolute_url(),

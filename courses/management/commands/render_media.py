@@ -16,3 +16,11 @@ class Command(BaseCommand):
             force=force, progress=lambda i, n, title: self.stdout.write(f"  rendering video {i}/{n}: {title}")
         )
         self.stdout.write(self.style.SUCCESS(f"Videos rendered: {rendered}."))
+        # The media wins: each lecture stores the duration probed from its video.
+        for check in services.lecture_durations_sync():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  duration: {check.label}: the pack says {check.declared:.2f} s, the video lasts "
+                    f"{check.probed:.2f} s: the video's duration is used"
+                )
+            )
