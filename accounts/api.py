@@ -51,4 +51,23 @@ def certificate_name(user) -> str:
     return (getattr(user, "name", "") or user.display_name or user.email).strip()
 
 
-__all__ = ["Roles", "certificate_name", "display_name", "roles_of", "user_create_verified", "user_ids_with_roles"]
+def time_zones_of(*, user_ids) -> dict[int, str]:
+    """Each user's time zone name (their profile setting; "UTC" when unset or unknown), for e-mails that
+    state a time: it is written in the reader's zone, with the zone named."""
+    from django.contrib.auth import get_user_model
+
+    from .middleware import zone_named
+
+    rows = get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "time_zone")
+    return {pk: (name if zone_named(name) else "UTC") for pk, name in rows}
+
+
+__all__ = [
+    "Roles",
+    "certificate_name",
+    "display_name",
+    "roles_of",
+    "time_zones_of",
+    "user_create_verified",
+    "user_ids_with_roles",
+]

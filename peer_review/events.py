@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import zoneinfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -113,11 +114,19 @@ def review_reminders(*, assignment, now: datetime.datetime) -> int:
     owing = [a for a in authors if done.get(a, 0) < assignment.reviews_to_give]
     if not owing:
         return 0
-    return notifications.notify(
-        event_key=f"peer.reminder:{assignment.pk}:{deadline.isoformat()}",
-        kind=REMINDER,
-        recipient_ids=owing,
-        title=f"Reviews for “{assignment.item.title}” are due {deadline:%-d %b, %H:%M} UTC",
-        body=f"Give {assignment.reviews_to_give} reviews to receive your grade.",
-        url=_item_url(assignment),
-    )
+    # The deadline in each reader's own time zone, named (one notice per zone, the same event).
+    by_zone: dict[str, list[int]] = {}
+    for user_id, zone in accounts.time_zones_of(user_ids=owing).items():
+        by_zone.setdefault(zone, []).append(user_id)
+    sent = 0
+    for zone, recipients in sorted(by_zone.items()):
+        local = deadline.astimezone(zoneinfo.ZoneInfo(zone))
+        sent += notifications.notify(
+            event_key=f"peer.reminder:{assignment.pk}:{deadline.isoformat()}",
+            kind=REMINDER,
+            recipient_ids=recipients,
+            title=f"Reviews for “{assignment.item.title}” are due {local:%-d %b, %H:%M} ({zone})",
+            body=f"Give {assignment.reviews_to_give} reviews to receive your grade.",
+            url=_item_url(assignment),
+        )
+    return sent

@@ -58,3 +58,16 @@ def test_staff_hear_when_the_queue_reaches_each_step(make_assignment, staff, set
     services.submission_submit(author=subscriber(), assignment=assignment, text="Later", now=T0)
     services.short_of_reviews_sweep(assignment=assignment, now=T0 + datetime.timedelta(days=3))
     assert alerts.count() == 2 and "5 waiting" in alerts.order_by("-id").first().title
+
+
+def test_the_reminder_states_the_deadline_in_each_readers_time_zone(make_assignment):
+    deadline = datetime.datetime(2026, 12, 10, 17, 0, tzinfo=datetime.UTC)
+    assignment = make_assignment(review_deadline=deadline.isoformat(), reviews_to_give=1)
+    paris, unset = subscriber(), subscriber()
+    type(paris).objects.filter(pk=paris.pk).update(time_zone="Europe/Paris")
+    for learner in (paris, unset):
+        services.submission_submit(author=learner, assignment=assignment, text="Work", now=T0)
+    assert events.review_reminders(assignment=assignment, now=deadline - datetime.timedelta(hours=20)) == 2
+    titles = dict(Notification.objects.filter(kind=events.REMINDER).values_list("recipient", "title"))
+    assert titles[paris.pk].endswith("due 10 Dec, 18:00 (Europe/Paris)")
+    assert titles[unset.pk].endswith("due 10 Dec, 17:00 (UTC)")
