@@ -5,7 +5,7 @@
 #
 #   platform/deploy/restore.sh DIR
 #
-# Steps: verify the checksums; stop web, worker and beat (nothing writes meanwhile); pg_restore --clean in
+# Steps: verify the checksums; stop nginx, web, worker and beat (nothing writes meanwhile); pg_restore --clean in
 # one transaction (objects keep their owner, the role of DATABASE_URL); replace the media and submissions
 # volumes' contents; start the services again (web migrates, for a backup of older code). Stops at the
 # first error. Environment: as backup.sh.
@@ -21,7 +21,8 @@ read -r -a compose <<<"$client"
 compose+=(-p "${MOOC_PROJECT:-mooc}")
 
 t=$SECONDS
-"${compose[@]}" stop web worker beat >&2
+# nginx too: it resolved web's address when it started, and a restarted web container may get another one.
+"${compose[@]}" stop nginx web worker beat >&2
 "${compose[@]}" exec -T -u postgres db sh -c \
     'name=${DATABASE_URL##*/}; exec pg_restore --clean --if-exists --single-transaction --exit-on-error -d "${name%%\?*}"' \
     <"$dir/db.dump"
