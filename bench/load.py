@@ -130,12 +130,14 @@ class StackMemory:
         return total
 
     def __enter__(self):
+        import gevent  # locust's gevent patches subprocess: sample in a greenlet, not a thread
+
         def sample():
             while not self._stop.is_set():
                 self.samples.append(self.now_mib())
+                gevent.sleep(0.5)
 
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
+        self._thread = gevent.spawn(sample)
         return self
 
     def __exit__(self, *exc):

@@ -10,11 +10,16 @@
 # with an active subscription: 206 from nginx through X-Accel-Redirect (ETag/Last-Modified are nginx's,
 # Django sends none), refused to an anonymous visitor, and the internal location unreachable from
 # outside. When the mooc-sandbox image exists on the engine, also: publish_graders in the worker and
-# a notebook graded through Redis → worker → sandbox. Exits non-zero on the first failure.
+# a notebook graded through Redis → worker → sandbox. Operations: a content security policy and a request id
+# on pages, /healthz through nginx while /readyz and /metrics stay internal, request latency and queue depth
+# in web's /metrics, JSON access lines in its log, /readyz ready with the worker's engine heartbeat. Last,
+# backup.sh, `down -v`, an empty stack, restore.sh, and the restored catalog, session and video are served.
+# Exits non-zero on the first failure.
 #
 # Environment: MOOC_SMOKE_PROJECT (moocdeploy), MOOC_SMOKE_BIND (127.0.0.1:8080),
 # MOOC_SMOKE_KEEP=1 leaves the stack running (the command that tears it down is printed at the end),
-# MOOC_SMOKE_GRADING=0 skips the grading check.
+# MOOC_SMOKE_GRADING=0 skips the grading check (and readiness, which needs a worker's engine),
+# MOOC_SMOKE_BACKUP=0 the backup and restore, MOOC_SMOKE_WAIT_S (240) how long the stack may take to serve.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -22,6 +27,7 @@ PROJECT=${MOOC_SMOKE_PROJECT:-moocdeploy}
 BIND=${MOOC_SMOKE_BIND:-127.0.0.1:8080}
 BASE="http://$BIND"
 GRADING=${MOOC_SMOKE_GRADING:-1}
+WAIT_S=${MOOC_SMOKE_WAIT_S:-240}  # for the stack to serve after `up` (first migrate included); more on a busy host
 
 say() { echo "smoke: $*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
@@ -85,15 +91,34 @@ t=$SECONDS
 TLS=(-H "X-Forwarded-Proto: https")
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${TLS[@]}" "$@"; }
 # The log-in page needs no content: the stack serves once it answers 200 through nginx.
-until [[ "$(code "$BASE/accounts/login/")" == 200 ]]; do
-    ((SECONDS - t < 240)) || fail "the log-in page did not answer 200 within 240s"
-    if "${compose[@]}" ps | grep -q -i -E "exit|restarting"; then
-        "${compose[@]}" ps >&2
-        fail "a container exited or is restarting"
-    fi
-    sleep 1
-done
+wait_for_login() {
+    until [[ "$(code "$BASE/accounts/login/")" == 200 ]]; do
+        ((SECONDS - t < WAIT_S)) || fail "the log-in page did not answer 200 within ${WAIT_S}s"
+        if "${compose[@]}" ps | grep -q -i -E "exit|restarting"; then
+            "${compose[@]}" ps >&2
+            fail "a container exited or is restarting"
+        fi
+        sleep 1
+    done
+}
+wait_for_login
 pass "log-in page 200 through nginx, $((SECONDS - t))s after 'up' started"
+headers=$(curl -s -D - -o /dev/null "${TLS[@]}" "$BASE/accounts/login/")
+grep -qi "^Content-Security-Policy: .*script-src 'self';" <<<"$headers" || fail "no content security policy: $headers"
+grep -qi "^X-Request-ID: [0-9a-f]\{32\}" <<<"$headers" || fail "no request id from nginx: $headers"
+[[ "$(code "$BASE/healthz")" == 200 ]] || fail "/healthz not 200 through nginx"
+[[ "$(code "$BASE/readyz")" == 404 && "$(code "$BASE/metrics")" == 404 ]] || fail "/readyz or /metrics reachable through nginx"
+probe() { "${compose[@]}" exec -T web python3 -c "import sys, urllib.request as u
+try: r = u.urlopen('http://127.0.0.1:8000$1', timeout=10); print(r.status); sys.stdout.write(r.read().decode())
+except Exception as e: print(getattr(e, 'code', e)); sys.stdout.write(e.read().decode() if hasattr(e, 'read') else '')"; }
+metrics=$(probe /metrics)
+# (Label order differs between single- and multi-process output: match each label.)
+grep '^mooc_http_request_duration_seconds_count{' <<<"$metrics" | grep 'view="account_login"' | grep -q 'status="2xx"' ||
+    fail "web /metrics has no request latency of the log-in page: $(head -c 300 <<<"$metrics")"
+grep -q '^mooc_queue_depth{queue="grading"}' <<<"$metrics" || fail "web /metrics has no queue depth"
+logline=$("${compose[@]}" logs --no-color web | grep -m1 '"logger": "mooc.access"' || true)
+[[ -n "$logline" ]] || fail "web logs no JSON access line"
+pass "CSP and X-Request-ID on pages, /healthz open, /readyz and /metrics internal; metrics and JSON logs in web"
 
 headers=$(curl -s -D - -o /dev/null "${TLS[@]}" "$BASE/static/css/site.css")
 grep -q "^HTTP/1.1 200" <<<"$headers" || fail "static file: $(head -1 <<<"$headers")"
@@ -197,5 +222,39 @@ print(submission.status, submission.score, submission.max_score)
     read -r st score max <<<"$result"
     [[ "$st" == graded && -n "$max" && "$score" == "$max" ]] || fail "graded submission: $result"
     pass "solution notebook graded through Redis, the worker and the sandbox: $score/$max in $((SECONDS - t))s"
+fi
+# Readiness: database, Redis, media storage, and the engine as the worker reports it (its heartbeat).
+if [[ "$GRADING" != 0 ]]; then
+    t=$SECONDS
+    until ready=$(probe /readyz) && [[ "$(head -n 1 <<<"$ready")" == 200 ]]; do
+        ((SECONDS - t < 90)) || fail "/readyz not ready within 90s: $ready"
+        sleep 2
+    done
+    pass "/readyz: ready (database, Redis, storage, the worker's engine)"
+fi
+
+# Backup and restore: back up the running site, delete the stack with its volumes, start an empty one, restore
+# into it, and the site serves the restored data (the catalog, the learner's session and video).
+if [[ "${MOOC_SMOKE_BACKUP:-1}" != 0 ]]; then
+    backup_dir=$(mktemp -d /tmp/mooc-smoke-backup.XXXXXX)
+    t=$SECONDS
+    MOOC_PROJECT=$PROJECT platform/deploy/backup.sh "$backup_dir/backup" || fail "backup.sh"
+    pass "backup of the database, media and submissions in $((SECONDS - t))s ($(du -sh "$backup_dir/backup" | cut -f1))"
+    "${compose[@]}" down -v >&2
+    t=$SECONDS
+    "${compose[@]}" up -d >&2
+    wait_for_login
+    [[ "$(code -H "Cookie: sessionid=$session" "$video")" == 404 ]] || fail "the new stack is not empty"
+    t=$SECONDS
+    MOOC_PROJECT=$PROJECT platform/deploy/restore.sh "$backup_dir/backup" || fail "restore.sh"
+    wait_for_login
+    catalog=$(curl -s "${TLS[@]}" "$BASE/courses/")
+    grep -q "Neural Networks and Deep Learning" <<<"$catalog" || fail "the restored catalog lacks the demo course"
+    headers=$(curl -s -D - -o /tmp/mooc-smoke-range.$$ "${TLS[@]}" -H "Cookie: sessionid=$session" -H "Range: bytes=100-1123" "$video")
+    bytes=$(stat -c %s /tmp/mooc-smoke-range.$$)
+    rm -f /tmp/mooc-smoke-range.$$
+    grep -q "^HTTP/1.1 206" <<<"$headers" && ((bytes == 1024)) || fail "restored video: $(head -1 <<<"$headers"), $bytes bytes"
+    rm -rf "$backup_dir"
+    pass "restored into an empty stack in $((SECONDS - t))s: catalog, the learner's session and video served again"
 fi
 say "all checks passed"
