@@ -31,7 +31,7 @@ http_client_override: stripe.HTTPClient | None = None
 
 
 def client() -> stripe.StripeClient:
-    options = {"max_network_retries": 2}
+    options = {"max_network_retries": settings.STRIPE_MAX_NETWORK_RETRIES}
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if http_client_override is not None:

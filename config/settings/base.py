@@ -477,6 +477,8 @@ ENGINE_HEARTBEAT_SECONDS = env.int("ENGINE_HEARTBEAT_SECONDS", default=15)
 # Customer Portal; with a real key and no STRIPE_API_BASE everything goes to Stripe itself.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_localstripe")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# The SDK retries a failed connection with a pause (0.5 s, then 1 s, ...): 2 in production.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=7)
 BILLING_AUTO_REFUND_HOURS = env.int("BILLING_AUTO_REFUND_HOURS", default=48)

@@ -33,3 +33,5 @@ SANDBOX_WARM_POOL_SIZE = env.int("SANDBOX_WARM_POOL_SIZE", default=0)
 # Stripe: nothing leaves this machine. A test that wants a Stripe-compatible server starts localstripe
 # (tests/conftest.py `stripe_local`); everywhere else a call is refused at once by a closed loopback port.
 STRIPE_API_BASE = env("TEST_STRIPE_API_BASE", default="http://127.0.0.1:9")
+# ... and at once: no retry pauses against the closed port (localstripe on loopback needs none either).
+STRIPE_MAX_NETWORK_RETRIES = env.int("TEST_STRIPE_MAX_NETWORK_RETRIES", default=0)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a subprocess per test: make check skips it; make test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

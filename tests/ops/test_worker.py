@@ -20,6 +20,8 @@ from django.db import connection
 from ops import health
 from ops.logging import bind_request_id, unbind_request_id
 
+pytestmark = pytest.mark.slow  # a subprocess per test: make check skips it; make test runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
