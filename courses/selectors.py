@@ -283,6 +283,12 @@ class ItemPage:
     next: Item | None
     position: int
     count: int
+    deadline: datetime.datetime | None = None  # a graded item's suggested deadline (enrolled learners)
+
+    @property
+    def deadline_overdue(self) -> bool:
+        done = bool(self.progress and self.progress.completed_at)
+        return bool(self.deadline and not done and self.deadline < timezone.now())
 
     @property
     def can_view(self) -> bool:
@@ -344,6 +350,7 @@ def item_page(*, user, course: Course, item_slug: str, can_view: CanView) -> Ite
         item=item,
         access=can_view(item),
         progress=progress,
+        deadline=item_deadline(user=user, course=course, item=item),
         previous=stub(ordered[index - 1]) if index > 0 else None,
         next=stub(ordered[index + 1]) if index + 1 < len(ordered) else None,
         position=index + 1,
@@ -462,10 +469,14 @@ def week_deadlines_apply(*, user, course: Course, weeks: list[WeekRow], now: dat
     _deadlines_apply(course=course, enrollment=enrollment, weeks=weeks, now=now or timezone.now())
 
 
-def _deadlines_apply(*, course: Course, enrollment: Enrollment, weeks: list[WeekRow], now: datetime.datetime) -> None:
-    """The schedule counts from the later of the learner's start (or their last reset) and the course's
-    opening; week N is due N weeks on, and never sooner than a week after it opens for the learner (a week
-    released later moves its deadline). A graded item may be due earlier inside its week."""
+@dataclasses.dataclass(frozen=True)
+class _ScheduleBasis:
+    tz: datetime.tzinfo
+    schedule_from: datetime.datetime  # the later of the learner's start (or last reset) and the course opening
+    start: datetime.date  # the learner's start day, for parts released N days after it
+
+
+def _schedule_basis(*, course: Course, enrollment: Enrollment, now: datetime.datetime) -> _ScheduleBasis:
     tz = timezone.get_current_timezone()
     schedule_from = enrollment.schedule_start or enrollment.created_at
     if course.release_date:
@@ -475,15 +486,26 @@ def _deadlines_apply(*, course: Course, enrollment: Enrollment, weeks: list[Week
         course_release=course.release_date,
         today=timezone.localdate(now),
     )
+    return _ScheduleBasis(tz=tz, schedule_from=schedule_from, start=start)
+
+
+def _week_due(*, course: Course, week: Week, basis: _ScheduleBasis) -> datetime.datetime:
+    opening = schedule.opening(
+        course_release=course.release_date,
+        week=schedule.Release(week.release_date, week.release_after_days),
+        start=basis.start,
+    )
+    opens_at = schedule.day_start(opening.on, basis.tz) if opening.on else None
+    return schedule.week_deadline(schedule_from=basis.schedule_from, number=week.number, opens_at=opens_at)
+
+
+def _deadlines_apply(*, course: Course, enrollment: Enrollment, weeks: list[WeekRow], now: datetime.datetime) -> None:
+    """The schedule counts from the later of the learner's start (or their last reset) and the course's
+    opening; week N is due N weeks on, and never sooner than a week after it opens for the learner (a week
+    released later moves its deadline). A graded item may be due earlier inside its week."""
+    basis = _schedule_basis(course=course, enrollment=enrollment, now=now)
     for row in weeks:
-        week = row.week
-        opening = schedule.opening(
-            course_release=course.release_date,
-            week=schedule.Release(week.release_date, week.release_after_days),
-            start=start,
-        )
-        opens_at = schedule.day_start(opening.on, tz) if opening.on else None
-        row.deadline = schedule.week_deadline(schedule_from=schedule_from, number=week.number, opens_at=opens_at)
+        row.deadline = _week_due(course=course, week=row.week, basis=basis)
         row.overdue = row.deadline < now and row.done < row.total
         for item_row in row.items:
             if item_row.item.is_graded:
@@ -492,6 +514,20 @@ def _deadlines_apply(*, course: Course, enrollment: Enrollment, weeks: list[Week
                 )
                 item_row.overdue = item_row.deadline < now and not item_row.complete
                 row.overdue = row.overdue or item_row.overdue
+
+
+def item_deadline(
+    *, user, course: Course, item: Item, now: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """A graded item's suggested deadline for an enrolled learner (as on the outline), else None."""
+    if not item.is_graded or not getattr(user, "is_authenticated", False):
+        return None
+    enrollment = Enrollment.objects.filter(user=user, course=course).first()
+    if enrollment is None:
+        return None
+    basis = _schedule_basis(course=course, enrollment=enrollment, now=now or timezone.now())
+    week_due = _week_due(course=course, week=item.week, basis=basis)
+    return schedule.item_deadline(week_deadline=week_due, due_after_days=item.due_after_days)
 
 
 @dataclasses.dataclass

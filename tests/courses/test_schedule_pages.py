@@ -199,3 +199,17 @@ def test_an_optional_math_lecture_has_one_badge_on_the_outline_and_the_lecture(c
         html = client.get(url).content.decode().split("</title>", 1)[1]  # the tab's title keeps the full name
         assert html.count("data-math-badge") == 1, url
         assert "Backpropagation Intuition (optional)" not in html and "Backpropagation Intuition" in html
+
+
+def test_a_graded_items_own_deadline_is_on_its_page_in_the_learners_zone(client):
+    from courses.models import ItemKind
+    from tests.factories import EnrollmentFactory, ItemFactory, QuestionFactory, SubscriptionFactory
+
+    learner = SubscriptionFactory(user__time_zone="Asia/Tokyo").user
+    quiz = QuestionFactory().pool.quiz.item
+    EnrollmentFactory(user=learner, course=quiz.course)
+    client.force_login(learner)
+    page = client.get(quiz.get_absolute_url()).content.decode()
+    assert "data-item-deadline" in page and "(Asia/Tokyo)" in page
+    lecture = ItemFactory(kind=ItemKind.LECTURE, week=quiz.week, course=quiz.course)
+    assert "data-item-deadline" not in client.get(lecture.get_absolute_url()).content.decode()  # not graded
