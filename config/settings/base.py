@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -237,7 +238,9 @@ _CSP = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # The notebook editor (CodeMirror 6) injects its theme as <style> elements carrying this nonce
+        # (grading/frontend/editor.js); without the theme, typed spaces would arrive as U+00A0.
+        "style-src": ["'self'", NONCE],
         "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

@@ -123,6 +123,9 @@ function startEditor(form) {
           // Tab is left alone, so the keyboard moves on to the next cell and the submit button;
           // Ctrl-] and Ctrl-[ indent and dedent (in the default keymap).
           keymap.of([...defaultKeymap, ...historyKeymap]),
+          // The page's content security policy admits <style> elements only with its nonce: CodeMirror's
+          // theme carries it (without the theme, typed spaces would arrive as U+00A0).
+          EditorView.cspNonce.of(form.dataset.cspNonce || ""),
           EditorView.editorAttributes.of({ class: "code-editor" }),
           EditorView.contentAttributes.of({
             "aria-labelledby": label ? label.id : "",
