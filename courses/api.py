@@ -67,6 +67,7 @@ from .selectors import (
     specialization_progress,
 )
 from .services import (
+    NothingOverdue,
     ProgressError,
     calendar_feed_get,
     calendar_feed_regenerate,
@@ -344,6 +345,7 @@ __all__ = [
     "ItemRow",
     "LineDict",
     "LineList",
+    "NothingOverdue",
     "Opening",
     "PackError",
     "PackHandler",

@@ -430,4 +430,7 @@ class _NotebookRun:
 
 
 def _learner_time(seconds: float) -> float:
-    return round(round(seconds / LEARNER_TIME_STEP_S) * LEARNER_TIME_STEP_S, 1)
+    """Rounded to the step shown to learners; a run that took any time shows at least one step."""
+    if seconds <= 0:
+        return 0.0
+    return max(LEARNER_TIME_STEP_S, round(round(seconds / LEARNER_TIME_STEP_S) * LEARNER_TIME_STEP_S, 1))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -14,7 +14,7 @@ from grading import api as grading
 from quizzes import api as quizzes
 
 from .. import serializers as s
-from ..errors import require
+from ..errors import Unprocessable, require
 from ..models import PersonalAccessToken
 from ..permissions import SignedIn, TokenScope, token_allows
 from .base import ApiView
@@ -137,14 +137,20 @@ class EnrollmentDetail(SignedInView):
 class ResetDeadlines(SignedInView):
     @extend_schema(
         summary="Move the suggested deadlines",
-        description="As the course page's button: the first unfinished week is due a week from now.",
+        description=(
+            "As the course page's button: the first unfinished week is due a week from now. Only when something "
+            "is overdue (422 otherwise, and nothing changes)."
+        ),
         request=None,
-        responses=s.EnrollmentDetail,
+        responses={200: s.EnrollmentDetail, 422: OpenApiResponse(s.Error, description="Nothing is overdue.")},
         tags=["enrollments"],
     )
     def post(self, request, slug: str):
         _enrollment_for(request, slug)
-        courses.enrollment_reset_deadlines(user=request.user, course=courses.course_get(slug=slug))
+        try:
+            courses.enrollment_reset_deadlines(user=request.user, course=courses.course_get(slug=slug))
+        except courses.NothingOverdue as exc:
+            raise Unprocessable(str(exc), code="nothing_overdue") from None
         return Response(s.EnrollmentDetail(_enrollment_detail(request, slug)).data)
 
 

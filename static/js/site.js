@@ -26,3 +26,17 @@ document.querySelectorAll("[data-draft-saved]").forEach((el) => {
     /* no storage, no draft */
   }
 });
+
+// The similar-questions box sends the start of the body with the title (hx-include); trimmed here, in a
+// file, because `hx-vals="js:..."` needs eval, which the content security policy refuses.
+document.addEventListener("htmx:configRequest", (event) => {
+  const limit = Number(event.detail.elt.dataset.includeLimit || 0);
+  const params = event.detail.parameters;
+  if (!limit || !params) return;
+  if (typeof FormData !== "undefined" && params instanceof FormData) {
+    const body = params.get("body");
+    if (typeof body === "string") params.set("body", body.slice(0, limit));
+  } else if (typeof params.body === "string") {
+    params.body = params.body.slice(0, limit);
+  }
+});

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.page_checks import axe_findings, horizontal_overflow
+from tests.e2e.page_checks import axe_findings, horizontal_overflow, wait_until
 from tests.factories import SubscriptionFactory
 from tests.grading.conftest import make_assignment, notebook
 
@@ -61,9 +61,8 @@ def _draft(page, learner, assignment):
 
 def _wait_for_draft(page, learner, assignment, text):
     key = f"mooc:editor-draft:{learner.pk}:{assignment.pk}"
-    page.wait_for_function(
-        "([key, text]) => (window.localStorage.getItem(key) || '').includes(text)", arg=[key, json.dumps(text)[1:-1]]
-    )
+    needle = json.dumps(text)[1:-1]
+    wait_until(page, f"(window.localStorage.getItem({json.dumps(key)}) || '').includes({json.dumps(needle)})")
 
 
 def _cell(page, name):

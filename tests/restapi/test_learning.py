@@ -244,3 +244,17 @@ def test_grades_cost_the_same_queries_however_many_graded_items(course, learner)
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/grades/").json()) == 12
     assert len(many) == len(few)
+
+
+def test_resetting_deadlines_with_nothing_overdue_is_a_422_and_changes_nothing(course, learner):
+    from courses.models import Enrollment
+    from tests.restapi.conftest import client_for, error_of
+
+    client = client_for(learner)
+    client.post("/api/v1/enrollments/", {"course": course.slug}, format="json")
+    Enrollment.objects.get_or_create(user=learner, course=course)
+    before = list(Enrollment.objects.filter(user=learner).values_list("schedule_start", flat=True))
+    response = client.post(f"/api/v1/enrollments/{course.slug}/reset-deadlines/")
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "nothing_overdue"
+    assert list(Enrollment.objects.filter(user=learner).values_list("schedule_start", flat=True)) == before
